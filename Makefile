@@ -1,0 +1,109 @@
+# octopus -- build, test, demo, bench.
+#
+#   make                 build octopus/core.so for Lua 5.4 (require "octopus.core" from here)
+#   make LUA=luajit      build build/luajit/octopus/core.so (Lua 5.1 ABI: LuaJIT, Neovim, LÖVE)
+#   make deps            install the Debian packages the project needs (as root, idempotent)
+#   make test            deps + busted under Lua 5.4 and LuaJIT + ASan/UBSan + luarocks install check
+#   make demo            deps + build + sandbox + examples/quickstart.lua against it
+#   make bench           all benchmarks (bench-json, ...)
+#   make fuzz            libFuzzer on the JSON decoder (FUZZ_SECONDS, default 60)
+
+LUA      ?= lua5.4
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+
+ifeq ($(LUA),luajit)
+  LUA_INC := $(shell pkg-config --cflags luajit 2>/dev/null || echo -I/usr/include/luajit-2.1)
+  OUT     := build/luajit
+else ifeq ($(LUA),lua5.1)
+  LUA_INC := -I/usr/include/lua5.1
+  OUT     := build/5.1
+else
+  V       := $(patsubst lua%,%,$(LUA))
+  LUA_INC := -I/usr/include/lua$(V)
+  OUT     := build/$(V)
+endif
+
+SRCS := $(wildcard csrc/*.c)
+HDRS := $(wildcard csrc/*.h)
+SO   := $(OUT)/octopus/core.so
+
+BUSTED  := /usr/bin/busted
+DEBIAN_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
+  lua5.1 liblua5.1-0-dev libcurl4-openssl-dev lua-cjson lua-dkjson lua-busted lua-socket lua-sec \
+  luarocks nginx-light openssl clang libclang-rt-14-dev valgrind neovim love ca-certificates
+
+.PHONY: all build deps test test-lua test-jit test-asan test-rock demo sandbox bench bench-json fuzz clean
+
+all: build
+build: $(SO)
+ifeq ($(OUT),build/5.4)
+	@mkdir -p octopus && ln -sf ../$(SO) octopus/core.so
+endif
+
+$(SO): $(SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -fPIC -fvisibility=hidden $(LUA_INC) $(CURL_CFLAGS) \
+	  -shared -o $@ $(SRCS) $(CURL_LIBS)
+
+# Installs only what is missing, so it is quick on a ready machine.
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	  grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing $$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (or install: $$missing)"; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Each run appends busted's own counts to build/counts (read by .ci/run).
+BUSTED_RUN = $(BUSTED) --output=spec/count_handler.lua
+test: deps
+	@rm -f build/counts
+	$(MAKE) build LUA=lua5.4
+	$(MAKE) build LUA=luajit
+	$(MAKE) test-lua test-jit test-asan test-rock
+	@awk '{p+=$$1; f+=$$2} END {printf "all runs: %d passed, %d failed\n", p, f; exit (f>0)}' build/counts
+
+test-lua:
+	OCTOPUS_LUA=lua5.4 lua5.4 $(BUSTED_RUN) --lua=lua5.4 spec
+test-jit:
+	OCTOPUS_LUA=luajit luajit $(BUSTED_RUN) spec
+
+# The C-facing specs under AddressSanitizer + UndefinedBehaviorSanitizer.
+ASAN_SO := build/asan/octopus/core.so
+ASAN_RT := $(shell clang -print-file-name=libclang_rt.asan-x86_64.so 2>/dev/null)
+$(ASAN_SO): $(SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	clang -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  $(WARN) -fPIC -shared -fvisibility=hidden -I/usr/include/lua5.4 $(CURL_CFLAGS) -o $@ $(SRCS) $(CURL_LIBS)
+test-asan: $(ASAN_SO)
+	LD_PRELOAD=$(ASAN_RT) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  OCTOPUS_CPATH=build/asan/?.so OCTOPUS_LUA=lua5.4 lua5.4 $(BUSTED_RUN) --tags=core spec
+
+test-rock:
+	sh spec/rock_check.sh
+
+demo: deps build
+	lua5.4 examples/demo.lua
+
+sandbox: deps build
+	lua5.4 bin/octopus sandbox
+
+bench: bench-json
+bench-json: build
+	lua5.4 bench/json_bench.lua
+	luajit bench/json_bench.lua
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	@mkdir -p build/fuzz fuzz/corpus
+	clang -O1 -g -fsanitize=fuzzer,address,undefined -I/usr/include/lua5.4 -Icsrc \
+	  fuzz/json_fuzz.c csrc/json.c csrc/error.c -llua5.4 -o build/fuzz/json_fuzz
+	build/fuzz/json_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 fuzz/corpus fuzz/seeds
+
+clean:
+	rm -rf build octopus

@@ -1,0 +1,37 @@
+/*
+ * core.c -- luaopen_octopus_core: the module table, its version and null.
+ *
+ * octopus.core = {
+ *   version, null (lightuserdata NULL, equal to cjson.null), error_mt,
+ *   json = { decode, encode, array, object, null, array_mt, object_mt },
+ *   session(opts) -> Session, multi(opts) -> Multi,
+ *   base64_encode/decode, base64url_encode/decode, basic_auth, jwt_claims,
+ *   curl_version,
+ * }
+ */
+#include <curl/curl.h>
+
+#include "octopus.h"
+
+OCTOPUS_API int luaopen_octopus_core(lua_State *L) {
+    /* libcurl's global init is not thread-safe before 7.84; do it once here. */
+    static int curl_ready = 0;
+    if (!curl_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            return luaL_error(L, "octopus.core: curl_global_init failed");
+        curl_ready = 1;
+    }
+    lua_newtable(L);
+    lua_pushliteral(L, OCTOPUS_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_pushlightuserdata(L, NULL);
+    lua_setfield(L, -2, "null");
+    lua_pushstring(L, curl_version());
+    lua_setfield(L, -2, "curl_version");
+    octopus_open_error(L);
+    octopus_open_json(L);
+    octopus_open_http(L);
+    octopus_open_multi(L);
+    octopus_open_auth(L);
+    return 1;
+}
