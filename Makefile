@@ -96,10 +96,20 @@ demo: deps build
 sandbox: deps build
 	lua5.4 bin/octopus sandbox
 
-bench: bench-json
+bench: bench-json bench-client
 bench-json: build
 	lua5.4 bench/json_bench.lua
 	luajit bench/json_bench.lua
+
+# Sequential GETs against a throwaway nginx (bench/nginx.sh, pinned to CPU 0):
+# the client vs plain C with one libcurl handle, LuaSocket and curl processes.
+# The client side runs on CPU 1 when taskset exists.
+bench-client: build
+	$(MAKE) --no-print-directory build LUA=luajit
+	@mkdir -p build/bench
+	$(CC) -O2 $(WARN) -o build/bench/c_limit bench/c_limit.c $(CURL_CFLAGS) $(CURL_LIBS)
+	@pin=$$(command -v taskset >/dev/null 2>&1 && echo "taskset -c 1"); \
+	$$pin lua5.4 bench/client_bench.lua && $$pin luajit bench/client_bench.lua
 
 FUZZ_SECONDS ?= 60
 fuzz:

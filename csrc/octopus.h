@@ -7,6 +7,8 @@
 #ifndef OCTOPUS_H
 #define OCTOPUS_H
 
+#include <curl/curl.h>
+
 #include "compat.h"
 
 /* The one version string; Lua reads it as octopus.core.version. */
@@ -36,6 +38,82 @@ void octopus_open_json(lua_State *L);   /* sets core.json = {...} */
 void octopus_open_http(lua_State *L);   /* sets core.session */
 void octopus_open_multi(lua_State *L);  /* sets core.multi */
 void octopus_open_auth(lua_State *L);   /* sets core.base64_*, basic_auth, jwt_claims */
+
+/* ------------------------------------------------------------------------
+ * transfer.c: one HTTP request on a CURL easy handle, shared by the blocking
+ * session (http.c) and the multi handle (multi.c).
+ *
+ * Memory: every allocation hangs off a struct that lives inside a Lua
+ * userdata (the session, or one multi transfer), so a Lua error raised
+ * half-way leaks nothing; octopus_transfer_cleanup, called from that
+ * userdata's close/__gc, frees it. No Lua error ever unwinds through libcurl:
+ * the write/header callbacks are pure C, on_progress runs under lua_pcall.
+ * ---------------------------------------------------------------------- */
+/* A growable byte buffer (malloc'd, owned by the enclosing userdata). */
+struct octopus_buf {
+    char *data;
+    size_t len, cap;
+};
+
+/* Session-level settings (core.session opts; multi may reuse them). */
+struct octopus_http_opts {
+    char *ca_file;          /* malloc'd copy or NULL (system CA store) */
+    char *user_agent;       /* malloc'd copy or NULL ("octopus/<version>") */
+    double timeout;         /* seconds, default 30; 0 = no limit */
+    double connect_timeout; /* seconds, default 10 */
+    curl_off_t max_body;    /* bytes, default 64 MiB */
+};
+
+struct octopus_transfer {
+    CURL *easy;                 /* not owned */
+    lua_State *L;               /* state on_progress runs in: set it before
+                                   curl_easy_perform / curl_multi_perform */
+    struct curl_slist *headers; /* request header list (owned) */
+    struct octopus_buf body;    /* response body, decoded */
+    struct octopus_buf head;    /* raw header lines of the final response */
+    curl_off_t max_body;
+    int progress_ref;           /* registry ref to on_progress, or LUA_NOREF */
+    int body_ref;               /* registry ref anchoring the request body */
+    int url_ref;                /* registry ref to the URL (for redaction) */
+    int too_large, oom;         /* set by the write/header callbacks */
+    int aborted;                /* 1: on_progress returned true; 2: it raised */
+    char cb_msg[256];           /* on_progress's error message when aborted == 2 */
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+/* Zero a transfer: no buffers, LUA_NOREF refs. Call once, before anything else. */
+void octopus_transfer_init(struct octopus_transfer *t);
+
+/* Read session opts from the table at opts_idx (or defaults if it is none or
+ * nil) into *o; raises "unknown option 'x'" / bad types naming the option.
+ * Strings are malloc'd into *o: free with octopus_http_opts_free (make *o
+ * part of a userdata first so a raise cannot leak). */
+void octopus_http_opts_init(struct octopus_http_opts *o);
+void octopus_http_opts_parse(lua_State *L, int opts_idx, struct octopus_http_opts *o);
+void octopus_http_opts_free(struct octopus_http_opts *o);
+
+/* Once per easy handle: TLS verification on, ca_file (no CAPATH then, CA
+ * cache), HTTP/2 over TLS, Accept-Encoding "", no redirects, http/https only,
+ * NOSIGNAL, TCP_NODELAY, user agent. Returns the first failing CURLcode. */
+CURLcode octopus_easy_configure(CURL *easy, const struct octopus_http_opts *o);
+
+/* Per request: parse the request table at req_idx (method, url, headers, body,
+ * timeout, connect_timeout, max_body, on_progress), raising on usage errors
+ * naming the argument, and set every per-request option on easy explicitly
+ * (the handle is reused without curl_easy_reset). Frees what the previous
+ * request on t left behind. Leaves the stack as it found it. */
+void octopus_transfer_setup(lua_State *L, int req_idx, struct octopus_transfer *t,
+                            CURL *easy, const struct octopus_http_opts *o);
+
+/* After curl finished the transfer with rc: pushes `status, headers, body,
+ * info` (returns 4) or `nil, err` (returns 2; err.code CONNECT | DNS |
+ * TIMEOUT | TLS | TOO_LARGE | BAD_URL | NETWORK | ABORTED, kind "network";
+ * CALLBACK, kind "usage", when on_progress raised; err.sent). Raises on
+ * out-of-memory. Releases the per-request refs; t->easy must still be valid. */
+int octopus_transfer_push_result(lua_State *L, struct octopus_transfer *t, CURLcode rc);
+
+/* Free everything t owns (buffers, header list, refs); t stays reusable. */
+void octopus_transfer_cleanup(lua_State *L, struct octopus_transfer *t);
 
 OCTOPUS_API int luaopen_octopus_core(lua_State *L);
 

@@ -1,0 +1,113 @@
+-- octopus.page: lazy iterators over paginated results.
+--
+-- page.rest(client, req) walks a DRF list ({count, next, previous, results}):
+-- nothing is fetched until the first item is asked for; each page is fetched
+-- through client:request (so retries, auth and errors are the pipeline's) and
+-- `next` links are followed as absolute URLs, which the pipeline accepts only
+-- on the client's own origin. Items come out in server order, each exactly once.
+--
+--   it:next()   -> item | nil (end) | nil, err   (after an error, next() tries the same page again)
+--   for item in it do ... end                    (an error mid-iteration RAISES the error object)
+--   it:all()    -> json.array of the remaining items | nil, err
+--   it:pages()  -> iterator over whole pages (the `results` arrays; raises on error)
+--   it.count    the server's total count, known after the first page
+local core = require "octopus.core"
+local errors = require "octopus.errors"
+
+local json = core.json
+local type, error, setmetatable = type, error, setmetatable
+
+local M = {}
+
+local Rest = { __name = "octopus.Pages" }
+Rest.__index = Rest
+
+function M.rest(client, req)
+  return setmetatable({ client = client, pending = req, items = nil, pos = 1, done = false,
+                        count = nil, pages_fetched = 0 }, Rest)
+end
+
+-- fetch the pending page -> results array | nil, err.
+function Rest:_fetch()
+  local req = self.pending
+  local data, err = self.client:request(req)
+  if data == nil then return nil, err end
+  local results = type(data) == "table" and data.results
+  if type(results) ~= "table" then
+    return nil, errors.new {
+      code = "DECODE", kind = "decode", retryable = false, method = req.method or "GET",
+      message = "expected a paginated list ({count, next, results}) in the response",
+    }
+  end
+  if type(data.count) == "number" then self.count = data.count end
+  self.pages_fetched = self.pages_fetched + 1
+  if type(data.next) == "string" and data.next ~= "" then
+    self.pending = { method = "GET", url = data.next, auth = req.auth, headers = req.headers }
+  else
+    self.pending, self.done = nil, true
+  end
+  return results
+end
+
+function Rest:next()
+  while true do
+    local items = self.items
+    if items and self.pos <= #items then
+      local v = items[self.pos]
+      self.pos = self.pos + 1
+      return v
+    end
+    if self.done then return nil end
+    local results, err = self:_fetch()
+    if not results then return nil, err end
+    self.items, self.pos = results, 1
+  end
+end
+
+-- Generic-for protocol: `for item in it do`. Raises the error object on failure.
+function Rest:__call()
+  local v, err = self:next()
+  if v == nil and err ~= nil then error(err, 0) end
+  return v
+end
+
+function Rest:all()
+  local out, n = json.array {}, 0
+  while true do
+    local v, err = self:next()
+    if v == nil then
+      if err ~= nil then return nil, err end
+      return out
+    end
+    n = n + 1
+    out[n] = v
+  end
+end
+
+-- pages(): the rest of the current page first (if partly consumed), then each further page.
+function Rest:pages()
+  return function()
+    local items = self.items
+    if items and self.pos <= #items then
+      local rest = json.array {}
+      for i = self.pos, #items do rest[#rest + 1] = items[i] end
+      self.pos = #items + 1
+      return rest
+    end
+    if self.done then return nil end
+    local results, err = self:_fetch()
+    if not results then error(err, 0) end
+    self.items, self.pos = results, #results + 1
+    return results
+  end
+end
+
+function Rest:__tostring() return "octopus.Pages" end
+
+---------------------------------------------------------------------------
+-- GraphQL Relay connections (first/after, pageInfo{hasNextPage endCursor},
+-- edges{node}) go here: M.relay(client, fetch_page) with the same interface
+-- (next / __call / all / pages). Added by the GraphQL layer.
+---------------------------------------------------------------------------
+
+return M

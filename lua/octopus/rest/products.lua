@@ -1,0 +1,73 @@
+-- octopus.rest.products: /v1/products/ (list, detail) and picking a tariff
+-- out of a product detail. Public endpoints (the key is sent when configured).
+--
+-- Invariants: list filters are checked before any request (unknown filter
+-- raises naming it); booleans go out as "true"/"false"; available_at and
+-- tariffs_active_at go out as ISO 8601 with the client's zone offset.
+local page = require "octopus.page"
+local errors = require "octopus.errors"
+local common = require "octopus.rest.common"
+
+local type, setmetatable, tostring = type, setmetatable, tostring
+
+local Products = { __name = "octopus.Products" }
+Products.__index = Products
+
+local FILTERS = {
+  is_variable = "boolean", is_green = "boolean", is_tracker = "boolean", is_prepay = "boolean",
+  is_business = "boolean", available_at = "time", brand = "string",
+}
+
+function Products.new(client) return setmetatable({ client = client }, Products) end
+
+-- products:list{ is_green = true, available_at = ..., brand = ... } -> lazy iterator
+function Products:list(filters)
+  filters = common.check(filters, FILTERS, "products:list", "filter")
+  local q = {}
+  for k, v in pairs(filters) do q[k] = v end
+  if q.available_at ~= nil then q.available_at = self.client:iso(q.available_at) end
+  return page.rest(self.client, { method = "GET", path = { "products" }, query = q })
+end
+
+-- products:get(code, { tariffs_active_at = }) -> product detail | nil, err
+function Products:get(code, opts)
+  common.check_code(code, "product code", "products:get")
+  opts = common.check(opts, { tariffs_active_at = "time" }, "products:get")
+  local q = {}
+  if opts.tariffs_active_at ~= nil then q.tariffs_active_at = self.client:iso(opts.tariffs_active_at) end
+  return self.client:request { method = "GET", path = { "products", code }, query = q }
+end
+
+local REGISTERS = {
+  single = "single_register_electricity_tariffs",
+  dual = "dual_register_electricity_tariffs",
+  gas = "single_register_gas_tariffs",
+}
+
+-- Products.tariff_for(detail, region, payment_method, register) -> tariff | nil, err
+-- region "03", "_03", "C" or "_C"; payment_method default "direct_debit_monthly";
+-- register "single" (default), "dual" or "gas". Usable as products.tariff_for or products:tariff_for.
+function Products.tariff_for(detail, region, payment_method, register)
+  if getmetatable(detail) == Products then  -- called with ':'
+    detail, region, payment_method, register = region, payment_method, register, nil
+  end
+  if type(detail) ~= "table" then error("products.tariff_for: product detail must be a table", 2) end
+  if type(region) ~= "string" or region == "" then error("products.tariff_for: region must be a string", 2) end
+  payment_method = payment_method or "direct_debit_monthly"
+  register = register or "single"
+  local key = REGISTERS[register]
+  if not key then error("products.tariff_for: register must be \"single\", \"dual\" or \"gas\"", 2) end
+  if region:sub(1, 1) ~= "_" then region = "_" .. region end
+  local by_region = type(detail[key]) == "table" and detail[key][region]
+  local tariff = type(by_region) == "table" and by_region[payment_method]
+  if type(tariff) ~= "table" then
+    return nil, errors.new {
+      code = "NOT_FOUND", kind = "usage", retryable = false,
+      message = "product " .. tostring(detail.code) .. " has no " .. register .. "-register tariff for region "
+                .. region .. " (" .. payment_method .. ")",
+    }
+  end
+  return tariff
+end
+
+return Products
