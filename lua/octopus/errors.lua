@@ -18,6 +18,7 @@
 -- Invariants: messages and URLs pass through redact/redact_url before they are
 -- stored by the client; this module never logs. Pure Lua, 5.1/LuaJIT and 5.4.
 
+local days_from_civil = require("octopus.time").days_from_civil
 local core = require "octopus.core"
 
 local type, pairs, tostring, tonumber, error, setmetatable, getmetatable =
@@ -189,14 +190,7 @@ local WDAYS = { mon = true, tue = true, wed = true, thu = true, fri = true, sat 
                 monday = true, tuesday = true, wednesday = true, thursday = true, friday = true,
                 saturday = true, sunday = true }
 
-local function days_from_civil(y, m, d)
-  y = (m <= 2) and y - 1 or y
-  local era = floor(y / 400)
-  local yoe = y - era * 400
-  local doy = floor((153 * (m + (m > 2 and -3 or 9)) + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
+
 
 local MDAYS = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
 
