@@ -3,8 +3,9 @@
 #   make                 build octopus/core.so for Lua 5.4 (require "octopus.core" from here)
 #   make LUA=luajit      build build/luajit/octopus/core.so (Lua 5.1 ABI: LuaJIT, Neovim, LÖVE)
 #   make deps            install the Debian packages the project needs (as root, idempotent)
-#   make test            deps + busted under Lua 5.4 and LuaJIT + ASan/UBSan + luarocks install check
+#   make test            deps + busted under Lua 5.4, LuaJIT and 5.1-5.3 + ASan/UBSan + luarocks install check
 #   make demo            deps + build + sandbox + examples/quickstart.lua against it
+#   make test-valgrind   the C core under valgrind memcheck (part of make test)
 #   make bench           all benchmarks (bench-json, ...)
 #   make fuzz            libFuzzer on the JSON decoder (FUZZ_SECONDS, default 60)
 
@@ -33,10 +34,10 @@ SO   := $(OUT)/octopus/core.so
 
 BUSTED  := /usr/bin/busted
 DEBIAN_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
-  lua5.1 liblua5.1-0-dev libcurl4-openssl-dev lua-cjson lua-dkjson lua-busted lua-socket lua-sec \
+  lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev libcurl4-openssl-dev lua-cjson lua-dkjson lua-busted lua-socket lua-sec \
   luarocks nginx-light openssl clang libclang-rt-14-dev valgrind neovim love ca-certificates
 
-.PHONY: all build deps test test-lua test-jit test-asan test-rock demo sandbox bench bench-json fuzz clean
+.PHONY: all build deps test test-lua test-jit test-compat test-asan test-valgrind test-rock demo sandbox bench bench-json fuzz clean
 
 all: build
 build: $(SO)
@@ -66,7 +67,7 @@ test: deps
 	@rm -f build/counts
 	$(MAKE) build LUA=lua5.4
 	$(MAKE) build LUA=luajit
-	@fail=0; for t in test-lua test-jit test-asan test-rock; do \
+	@fail=0; for t in test-lua test-jit test-compat test-asan test-valgrind test-rock; do \
 	  $(MAKE) --no-print-directory $$t || { echo "make $$t: FAILED"; fail=1; }; done; \
 	awk '{p+=$$1; f+=$$2} END {printf "all runs: %d passed, %d failed\n", p, f}' build/counts; \
 	exit $$fail
@@ -75,6 +76,13 @@ test-lua:
 	OCTOPUS_LUA=lua5.4 lua5.4 $(BUSTED_RUN) --lua=lua5.4 spec
 test-jit:
 	OCTOPUS_LUA=luajit luajit $(BUSTED_RUN) spec
+# The same specs on the older ABIs (each with its own core build); the real-host
+# specs (Neovim, LÖVE) are LuaJIT-only and already ran under test-jit.
+COMPAT_LUAS := lua5.3 lua5.2 lua5.1
+test-compat:
+	@fail=0; for l in $(COMPAT_LUAS); do \
+	  $(MAKE) --no-print-directory build LUA=$$l >/dev/null || fail=1; \
+	  OCTOPUS_LUA=$$l $$l $(BUSTED_RUN) --lua=$$l --exclude-tags=hosts spec || fail=1; done; exit $$fail
 
 # The C-facing specs under AddressSanitizer + UndefinedBehaviorSanitizer.
 ASAN_SO := build/asan/octopus/core.so
@@ -86,6 +94,15 @@ $(ASAN_SO): $(SRCS) $(HDRS)
 test-asan: $(ASAN_SO)
 	LD_PRELOAD=$(ASAN_RT) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  OCTOPUS_CPATH=build/asan/?.so OCTOPUS_LUA=lua5.4 lua5.4 $(BUSTED_RUN) --tags=core spec
+
+# Every tools/valgrind_*.lua script under memcheck with the 5.4 build: no leak
+# and no invalid access in our code (tools/valgrind.supp lists the one-time
+# library initialisation that is not ours).
+VALGRIND := valgrind -q --suppressions=tools/valgrind.supp --keep-debuginfo=yes --leak-check=full \
+  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99
+test-valgrind: build
+	@fail=0; for s in tools/valgrind_*.lua; do echo "valgrind $$s"; \
+	  $(VALGRIND) lua5.4 $$s || fail=1; done; exit $$fail
 
 test-rock:
 	sh spec/rock_check.sh

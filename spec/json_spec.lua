@@ -273,7 +273,7 @@ describe("#core json.encode", function()
 
     it("on functions, threads and userdata other than null", function()
       assert_encode_error(print, "cannot encode a function at $")
-      assert_encode_error({ ["odd key"] = { coroutine.create(print) } }, 'cannot encode a thread at $["odd key"][0]')
+      assert_encode_error({ ["odd key"] = { coroutine.create(function() end) } }, 'cannot encode a thread at $["odd key"][0]')
       assert_encode_error({ f = io.stdout }, "cannot encode a userdata at $.f")
     end)
 
