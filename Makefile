@@ -37,7 +37,7 @@ DEBIAN_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev luajit liblua
   lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev libcurl4-openssl-dev lua-cjson lua-dkjson lua-busted lua-socket lua-sec \
   luarocks nginx-light openssl clang libclang-rt-14-dev valgrind neovim love ca-certificates
 
-.PHONY: all build deps test test-lua test-jit test-compat test-asan test-valgrind test-rock demo sandbox bench bench-json fuzz clean
+.PHONY: all build deps test test-lua test-jit test-compat test-asan test-valgrind test-rock rockspec demo sandbox bench bench-json fuzz clean
 
 all: build
 build: $(SO)
@@ -106,6 +106,10 @@ test-valgrind: build
 
 test-rock:
 	sh spec/rock_check.sh
+
+# Regenerates the rockspec's module list from lua/ and csrc/.
+rockspec:
+	sh tools/gen_rockspec.sh
 
 demo: deps build
 	lua5.4 examples/demo.lua
