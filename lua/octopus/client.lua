@@ -186,6 +186,24 @@ end
 function Client:close() if self.transport.close then self.transport:close() end end
 Client.__close = Client.close
 
+-- GraphQL methods live in octopus.graphql (and octopus.auth, octopus.readings); loaded
+-- on first call so REST-only users never load them:
+--   client:graphql(document, variables, opts) client:login([credentials]) client:viewer()
+--   client:account(number) client:readings(account, opts) client:postal_areas(postcode)
+--   client:tariff_summary(grid, product) client:rate_limit() client:token_state()
+--   client:connection(document, variables, path [, opts])
+for _, name in ipairs { "graphql", "login", "viewer", "account", "readings", "postal_areas",
+                        "tariff_summary", "rate_limit", "token_state", "connection" } do
+  Client[name] = function(self, ...) return require("octopus.graphql")[name](self, ...) end
+end
+
+-- Non-blocking use lives in octopus.async, loaded on first call:
+--   client:spawn(fn, ...) -> task   client:poll([timeout_ms]) -> live tasks
+--   client:map(items, fn [, { concurrency = 8 }]) -> results, errs
+for _, name in ipairs { "spawn", "poll", "map" } do
+  Client[name] = function(self, ...) return require("octopus.async")[name](self, ...) end
+end
+
 -- client:iso(v) -> ISO 8601 with the client's zone offset; v is anything time.parse takes.
 function Client:iso(v)
   return time.format(time.parse(v, self.zone), self.zone)

@@ -1,0 +1,300 @@
+-- octopus.readings: half-hourly readings without silent truncation, plus helpers.
+--
+--   client:readings(account, { from =, to = [, supply_point = spin] [, window_days = 7]
+--                              [, progress = function(done, total)] }) -> it
+--     it:next() -> row | nil (end) | nil, err ; `for row in it` (raises the error object);
+--     it:all() -> json.array of rows | nil, err ; it.spin (known after the first window)
+--     it:by_day() / it:by_month() -> buckets (see M.by_day) of the remaining rows | nil, err
+--   row = { start_at, end_at (epoch s), start_iso, end_iso (ISO in the client's zone),
+--           value (kWh), cost_estimate (yen) as Lua numbers, value_text,
+--           cost_estimate_text (the API's Decimal strings), version, band, step, spin }
+--
+-- Invariants:
+--  * [from, to) is split into windows of window_days (default 7, at most 31 = 1488
+--    half hours, the API's per-response cap beyond which it drops rows silently),
+--    fetched oldest first; each window's rows are clipped to the window and to
+--    [from, to) (a row belongs where its start_at is), de-duplicated by start_at
+--    keeping the newest version (rank below; on a tie the later row), sorted by time.
+--    Windows do not overlap, so every half hour comes out at most once overall.
+--  * from/to: anything octopus.time.parse reads; a date without a time is the start
+--    of that day in the client's zone (JST by default); `to` is exclusive.
+--  * The supply point: opts.supply_point, else the account's only one; an account
+--    with several raises naming the option. Decode failures -> DECODE errors.
+--  * Helpers are pure: M.windows, M.parse, M.clip, M.dedup, M.by_day, M.by_month.
+local core = require "octopus.core"
+local errors = require "octopus.errors"
+local time = require "octopus.time"
+
+local json = core.json
+local null = json.null
+local type, pairs, ipairs, tostring, tonumber, error, pcall, setmetatable =
+  type, pairs, ipairs, tostring, tonumber, error, pcall, setmetatable
+local floor = math.floor
+local sort, concat = table.sort, table.concat
+
+local M = {}
+
+M.WINDOW_DAYS = 7
+M.MAX_ROWS = 1488
+M.MAX_WINDOW_DAYS = 31              -- 31 * 48 = 1488
+M.VERSION_RANK = { DAILY = 1, LATEST = 1, MONTHLY = 2, UPDATED = 3 }
+
+local DAY = 86400
+
+-- M.windows(from, to [, days]) -> array of { from, to } covering [from, to) (epochs)
+function M.windows(from, to, days)
+  days = days or M.WINDOW_DAYS
+  local out = {}
+  for a, b in time.windows(from, to, days * DAY) do out[#out + 1] = { from = a, to = b } end
+  return out
+end
+
+local function decimals(s)
+  local frac = s:match("%.(%d+)$")
+  return frac and #frac or 0
+end
+
+local function decimal(v, what)
+  if type(v) == "number" then return v, tostring(v) end
+  local n = type(v) == "string" and tonumber(v)
+  if not n then error("reading has no numeric " .. what .. " (" .. tostring(v) .. ")", 0) end
+  return n, v
+end
+
+-- M.parse(row, zone [, spin]) -> parsed row (raises a message on a malformed row)
+function M.parse(r, zone, spin)
+  if type(r) ~= "table" then error("reading is not an object", 0) end
+  local s = time.parse(r.startAt, zone)
+  local e = r.endAt ~= nil and r.endAt ~= null and time.parse(r.endAt, zone) or s + 1800
+  local value, value_text = decimal(r.value, "value")
+  local cost, cost_text = 0, nil
+  if r.costEstimate ~= nil and r.costEstimate ~= null then cost, cost_text = decimal(r.costEstimate, "costEstimate") end
+  return {
+    start_at = s, end_at = e, start_iso = time.format(s, zone), end_iso = time.format(e, zone),
+    value = value, value_text = value_text, cost_estimate = cost, cost_estimate_text = cost_text,
+    version = type(r.version) == "string" and r.version or nil,
+    band = type(r.consumptionRateBand) == "string" and r.consumptionRateBand or nil,
+    step = type(r.consumptionStep) == "number" and r.consumptionStep or nil,
+    spin = spin,
+  }
+end
+
+-- M.clip(rows, from, to) -> new array of the rows with from <= start_at < to
+function M.clip(rows, from, to)
+  local out = {}
+  for _, r in ipairs(rows) do
+    if r.start_at >= from and r.start_at < to then out[#out + 1] = r end
+  end
+  return out
+end
+
+-- M.dedup(rows) -> new array: one row per start_at (newest version), in time order
+function M.dedup(rows)
+  local by, keys = {}, {}
+  for _, r in ipairs(rows) do
+    local cur = by[r.start_at]
+    if not cur then
+      keys[#keys + 1] = r.start_at
+      by[r.start_at] = r
+    elseif (M.VERSION_RANK[r.version] or 0) >= (M.VERSION_RANK[cur.version] or 0) then
+      by[r.start_at] = r
+    end
+  end
+  sort(keys)
+  local out = {}
+  for i, k in ipairs(keys) do out[i] = by[k] end
+  return out
+end
+
+-- aggregate rows into buckets keyed by key_of(start_at) -> key, from, to
+local function aggregate(rows, key_of)
+  local buckets, list = {}, {}
+  for _, r in ipairs(rows) do
+    local key, from, to = key_of(r.start_at)
+    local b = buckets[key]
+    if not b then
+      b = { key = key, from = from, to = to, value = 0, cost_estimate = 0, count = 0, vd = 0, cd = 0 }
+      buckets[key] = b
+      list[#list + 1] = b
+    end
+    b.value = b.value + r.value
+    b.cost_estimate = b.cost_estimate + (r.cost_estimate or 0)
+    b.count = b.count + 1
+    local vd, cd = decimals(r.value_text or ""), decimals(r.cost_estimate_text or "")
+    if vd > b.vd then b.vd = vd end
+    if cd > b.cd then b.cd = cd end
+  end
+  sort(list, function(x, y) return x.from < y.from end)
+  for _, b in ipairs(list) do      -- sums of Decimals: round to the inputs' precision
+    local sv, sc = 10 ^ b.vd, 10 ^ b.cd
+    b.value = floor(b.value * sv + 0.5) / sv
+    b.cost_estimate = floor(b.cost_estimate * sc + 0.5) / sc
+    b.vd, b.cd = nil, nil
+  end
+  return list
+end
+
+-- M.by_day(rows [, zone]) -> array of { key = "YYYY-MM-DD", from, to, value, cost_estimate, count }
+function M.by_day(rows, zone)
+  return aggregate(rows, function(t)
+    local from, to = time.day_window(t, zone)
+    local d = time.date(from, zone)
+    return ("%04d-%02d-%02d"):format(d.year, d.month, d.day), from, to
+  end)
+end
+
+-- M.by_month(rows [, zone]) -> array of { key = "YYYY-MM", from, to, value, cost_estimate, count }
+function M.by_month(rows, zone)
+  return aggregate(rows, function(t)
+    local from, to = time.month_window(t, zone)
+    local d = time.date(from, zone)
+    return ("%04d-%02d"):format(d.year, d.month), from, to
+  end)
+end
+
+---------------------------------------------------------------------------
+-- client:readings
+---------------------------------------------------------------------------
+local Readings = { __name = "octopus.Readings" }
+Readings.__index = Readings
+
+local OPTS = { from = true, to = true, supply_point = "string", window_days = "number", progress = "function" }
+
+function M.fetch(client, account, opts)
+  if type(account) ~= "string" or account == "" then
+    error("client:readings: 'account' must be an account number (\"A-1234ABCD\")", 3)
+  end
+  if type(opts) ~= "table" then error("client:readings: options { from =, to = } are required", 3) end
+  for k, v in pairs(opts) do
+    local want = OPTS[k]
+    if not want then error("client:readings: unknown option '" .. tostring(k) .. "'", 3) end
+    if want ~= true and type(v) ~= want then error("client:readings: option '" .. k .. "' must be a " .. want, 3) end
+  end
+  if opts.from == nil or opts.to == nil then error("client:readings: options 'from' and 'to' are required", 3) end
+  local ok, from = pcall(time.parse, opts.from, client.zone)
+  if not ok then error("client:readings: option 'from': " .. tostring(from), 3) end
+  local ok2, to = pcall(time.parse, opts.to, client.zone)
+  if not ok2 then error("client:readings: option 'to': " .. tostring(to), 3) end
+  if not (from < to) then error("client:readings: 'from' must be before 'to'", 3) end
+  local days = opts.window_days or M.WINDOW_DAYS
+  if days <= 0 or days > M.MAX_WINDOW_DAYS then
+    error("client:readings: option 'window_days' must be in (0, " .. M.MAX_WINDOW_DAYS .. "]", 3)
+  end
+  local windows = M.windows(from, to, days)
+  return setmetatable({ client = client, account = account, from = from, to = to,
+    spin = opts.supply_point, progress = opts.progress, windows = windows,
+    windows_total = #windows, windows_done = 0, buffer = {}, pos = 1 }, Readings)
+end
+
+local function decode_error(self, msg)
+  return errors.new { code = "DECODE", kind = "decode", retryable = false, method = "POST",
+    url = errors.redact_url(self.client.graphql_url), message = msg }
+end
+
+-- the supply points in a readings response -> array of { spin, rows }
+local function supply_points(data)
+  local out = {}
+  local acct = type(data) == "table" and data.account
+  if type(acct) ~= "table" then return out end
+  for _, prop in ipairs(type(acct.properties) == "table" and acct.properties or {}) do
+    local sps = type(prop) == "table" and prop.electricitySupplyPoints
+    for _, sp in ipairs(type(sps) == "table" and sps or {}) do
+      if type(sp) == "table" and type(sp.spin) == "string" then out[#out + 1] = sp end
+    end
+  end
+  return out
+end
+
+-- choose the supply point -> sp | nil, err (raises when ambiguous)
+function Readings:_choose(sps)
+  if self.spin then
+    for _, sp in ipairs(sps) do if sp.spin == self.spin then return sp end end
+    return nil, errors.new { code = "NOT_FOUND", kind = "graphql", retryable = false,
+      message = "supply point " .. self.spin .. " is not on account " .. self.account }
+  end
+  if #sps == 1 then self.spin = sps[1].spin; return sps[1] end
+  if #sps == 0 then
+    return nil, errors.new { code = "NOT_FOUND", kind = "graphql", retryable = false,
+      message = "account " .. self.account .. " has no electricity supply point" }
+  end
+  local spins = {}
+  for i, sp in ipairs(sps) do spins[i] = sp.spin end
+  error("client:readings: account " .. self.account .. " has " .. #sps .. " supply points (" ..
+    concat(spins, ", ") .. "): choose one with the 'supply_point' option", 0)
+end
+
+function Readings:_fetch_window()
+  local w = self.windows[self.windows_done + 1]
+  local client = self.client
+  local data, err = require("octopus.graphql").graphql(client, "readings", {
+    accountNumber = self.account, fromDatetime = client:iso(w.from), toDatetime = client:iso(w.to) })
+  if not data then return nil, err end
+  if type(data.account) ~= "table" then return nil, decode_error(self, "no account in the readings response") end
+  local sp, serr = self:_choose(supply_points(data))
+  if not sp then return nil, serr end
+  local raw = sp.halfHourlyReadings
+  if type(raw) ~= "table" then return nil, decode_error(self, "no halfHourlyReadings for supply point " .. sp.spin) end
+  if #raw > M.MAX_ROWS then
+    return nil, decode_error(self, "a window returned " .. #raw .. " rows, more than the API's cap of " .. M.MAX_ROWS)
+  end
+  local rows = {}
+  for i, r in ipairs(raw) do
+    local ok, row = pcall(M.parse, r, client.zone, sp.spin)
+    if not ok then return nil, decode_error(self, "malformed reading " .. i .. ": " .. tostring(row)) end
+    rows[i] = row
+  end
+  local lo = w.from > self.from and w.from or self.from
+  local hi = w.to < self.to and w.to or self.to
+  self.buffer, self.pos = M.dedup(M.clip(rows, lo, hi)), 1
+  self.windows_done = self.windows_done + 1
+  if self.progress then self.progress(self.windows_done, self.windows_total) end
+  return true
+end
+
+function Readings:next()
+  while true do
+    local row = self.buffer[self.pos]
+    if row then
+      self.pos = self.pos + 1
+      return row
+    end
+    if self.windows_done >= self.windows_total then return nil end
+    local ok, err = self:_fetch_window()
+    if not ok then return nil, err end
+  end
+end
+
+function Readings:__call()
+  local v, err = self:next()
+  if v == nil and err ~= nil then error(err, 0) end
+  return v
+end
+
+function Readings:all()
+  local out = json.array {}
+  while true do
+    local v, err = self:next()
+    if v == nil then
+      if err ~= nil then return nil, err end
+      return out
+    end
+    out[#out + 1] = v
+  end
+end
+
+-- it:by_day() / it:by_month() -> the remaining rows aggregated in the client's zone | nil, err
+function Readings:by_day()
+  local rows, err = self:all()
+  if not rows then return nil, err end
+  return M.by_day(rows, self.client.zone)
+end
+
+function Readings:by_month()
+  local rows, err = self:all()
+  if not rows then return nil, err end
+  return M.by_month(rows, self.client.zone)
+end
+
+function Readings:__tostring() return "octopus.Readings (" .. self.account .. ")" end
+
+return M
