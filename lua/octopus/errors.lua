@@ -11,7 +11,9 @@
 --   auth       AUTH, AUTH_INVALID, FORBIDDEN, JWT_MALFORMED
 --   http       BLOCKED, NOT_FOUND, VALIDATION, BAD_REQUEST, HTTP_<status>
 --   rate_limit RATE_LIMITED
---   graphql    GRAPHQL, and Kraken's own codes passed through (KT-CT-1124, KT-JP-4601, ...)
+--   graphql    GRAPHQL, GRAPHQL_VALIDATION, QUERY_TOO_COMPLEX, INVALID_POSTCODE, UNAVAILABLE,
+--              NOT_FOUND, and Kraken's unmapped codes passed through (KT-CT-1201, ...);
+--              the errorCode table is in octopus.graphql
 -- Retryable by default: CONNECT, TIMEOUT, NETWORK, RATE_LIMITED, HTTP_502/503/504,
 -- KT-CT-1199; never DNS, TLS, BAD_URL, TOO_LARGE. An explicit `retryable` wins.
 --
@@ -50,6 +52,8 @@ local DEFAULT_MESSAGE = {
   VALIDATION = "the request failed validation", BAD_REQUEST = "bad request",
   RATE_LIMITED = "rate limited", GRAPHQL = "the GraphQL request failed",
   UNSUPPORTED = "not supported", CANCELLED = "cancelled",
+  QUERY_TOO_COMPLEX = "the query is too complex", INVALID_POSTCODE = "the postcode is not valid",
+  GRAPHQL_VALIDATION = "the GraphQL document failed validation", UNAVAILABLE = "the service is unavailable",
 }
 
 local function default_message(e)

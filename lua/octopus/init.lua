@@ -13,5 +13,6 @@ return {
   null = core.json.null,
   time = require "octopus.time",
   errors = require "octopus.errors",
+  readings = require "octopus.readings",   -- pure helpers: by_day, by_month, windows, ...
   version = core.version,
 }

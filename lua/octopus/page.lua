@@ -104,10 +104,7 @@ end
 
 function Rest:__tostring() return "octopus.Pages" end
 
----------------------------------------------------------------------------
--- GraphQL Relay connections (first/after, pageInfo{hasNextPage endCursor},
--- edges{node}) go here: M.relay(client, fetch_page) with the same interface
--- (next / __call / all / pages). Added by the GraphQL layer.
----------------------------------------------------------------------------
+-- GraphQL Relay connections (first/after) have the same interface (next /
+-- __call / all / pages) in octopus.graphql.relay.
 
 return M
