@@ -117,7 +117,7 @@ demo: deps build
 sandbox: deps build
 	lua5.4 bin/octopus sandbox
 
-bench: bench-json bench-client
+bench: bench-json bench-client bench-async
 bench-json: build
 	lua5.4 bench/json_bench.lua
 	luajit bench/json_bench.lua
@@ -131,6 +131,13 @@ bench-client: build
 	$(CC) -O2 $(WARN) -o build/bench/c_limit bench/c_limit.c $(CURL_CFLAGS) $(CURL_LIBS)
 	@pin=$$(command -v taskset >/dev/null 2>&1 && echo "taskset -c 1"); \
 	$$pin lua5.4 bench/client_bench.lua && $$pin luajit bench/client_bench.lua
+
+# The async layer: 100 GETs with 50 ms latency, sequential vs client:map (concurrency
+# 100), and the per-request overhead of a task vs a blocking call (against nginx).
+bench-async: build
+	$(MAKE) --no-print-directory build LUA=luajit
+	lua5.4 bench/async_bench.lua
+	luajit bench/async_bench.lua
 
 FUZZ_SECONDS ?= 60
 fuzz:

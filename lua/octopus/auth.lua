@@ -230,7 +230,8 @@ local function renew(client, a, budget, force_login)
     raised, token = token, nil
     err = errors.new { code = "AUTH", kind = "auth", message = "token renewal raised: " .. tostring(raised) }
   end
-  inflight.done, inflight.err = true, token == nil and err or nil
+  -- raised (e.g. its task was cancelled): waiters renew themselves instead of failing
+  inflight.done, inflight.err, inflight.raised = true, token == nil and err or nil, not ok
   if a.inflight == inflight then a.inflight = nil end
   local tr = client.transport
   if type(tr.notify) == "function" then tr.notify(inflight) end
@@ -255,7 +256,7 @@ function M.token(client, budget)
     local tr = client.transport
     if inflight and type(tr.wait) == "function" then
       tr.wait(inflight)
-      if inflight.err then return nil, inflight.err end
+      if inflight.err and not inflight.raised then return nil, inflight.err end
     else
       return renew(client, a, budget)
     end

@@ -1,0 +1,499 @@
+-- octopus.async: non-blocking use of a client. Tasks are coroutines in which every
+-- client call (REST, GraphQL, readings, token refresh) yields instead of blocking;
+-- one scheduler per client drives them over one core.multi.
+--
+--   local task = client:spawn(fn, ...)   -- runs fn(...) now, up to its first I/O
+--   client:poll(timeout_ms)  -> n        -- drives everything in flight; n = live tasks
+--   task:wait() -> fn's results | nil, err   (outside a task: drives poll until done;
+--                                             inside a task: yields until done)
+--   task:done() -> bool ; task:result() ; task:cancel([err]) ; task:on_done(fn)
+--   task:set_timeout(seconds)            -- cancels with TIMEOUT when it runs longer
+--   task.status = "running" | "ok" | "failed" | "cancelled" ; task.err
+--   client:map(items, fn [, { concurrency = 8 }]) -> results, errs | nil
+--   async.attach(client [, { concurrency = 64, max_connections, max_host_connections }])
+--     -> scheduler (spawn/poll/map attach with the defaults on first use)
+--
+-- Invariants:
+--  * attach swaps client.transport for an async one; outside a task (no task of this
+--    scheduler is the running coroutine: a user's own coroutine inside a task counts
+--    as outside) every call goes to the previous, blocking transport unchanged.
+--  * Task code and on_done callbacks run only from spawn, poll (or a host adapter's
+--    step), never from inside libcurl; on_done is delivered from poll.
+--  * At most `concurrency` transfers per client are in flight (a FIFO semaphore).
+--  * KT-CT-1199 (GraphQL points allowance spent) blocks every task's GraphQL sends
+--    until the allowance renews: a send waits (if the wait fits max_retry_time) or
+--    fails at once with RATE_LIMITED (kind rate_limit, graphql_code KT-CT-1199, sent =
+--    false, retry_after) without contacting the server.
+--  * Runs on LuaJIT and 5.2+ (and PUC 5.1, where a task cannot yield across pcall,
+--    so GraphQL token renewal, which runs under pcall, needs LuaJIT or 5.2+).
+--  * Token single flight (docs/INTERNALS.md): transport.wait(inflight) parks the task
+--    until transport.notify(inflight). The transport (send/sleep/1199/wait/notify) is
+--    octopus.async.transport.
+--  * Cancelling a task removes its transfer from the multi (the connection closes)
+--    and ends it with CANCELLED at once; its coroutine then unwinds (the error is
+--    raised where it was parked, so pcall/cleanup code runs) without new I/O.
+local core = require "octopus.core"
+local errors = require "octopus.errors"
+local transport = require "octopus.async.transport"
+
+local coroutine, type, error, setmetatable, select, pcall, tostring, ipairs, pairs =
+  coroutine, type, error, setmetatable, select, pcall, tostring, ipairs, pairs
+local unpack = table.unpack or unpack
+local remove, ceil, floor = table.remove, math.ceil, math.floor
+local traceback = debug.traceback
+local cresume, cyield, crunning, cstatus, ccreate =
+  coroutine.resume, coroutine.yield, coroutine.running, coroutine.status, coroutine.create
+local cclose = coroutine.close
+
+local M = {}
+M.DEFAULT_CONCURRENCY = 64
+
+local MARK = {}  -- what a task yields to the scheduler
+
+local function pack(...) return { n = select("#", ...), ... } end
+
+local function cancelled_error(message)
+  return errors.new { code = "CANCELLED", kind = "usage", retryable = false, message = message or "task cancelled" }
+end
+
+local Task = {}
+Task.__index = Task
+Task.__name = "octopus.Task"
+
+local Scheduler = {}
+Scheduler.__index = Scheduler
+
+---------------------------------------------------------------------------
+-- Scheduler core: run queue, timers, suspension
+---------------------------------------------------------------------------
+
+-- the task of this scheduler whose coroutine is running, or nil
+function Scheduler:running_task()
+  local t = self.current
+  if t and crunning() == t.co then return t end
+  return nil
+end
+
+-- suspends the running task until woken; unwait undoes the registration on cancel.
+-- A cancelled task raises its cancel error here instead (see Task:cancel).
+local function suspend(task, unwait)
+  if task.cancelling then error(task.cancelling, 0) end
+  task.unwait, task.parked = unwait, true
+  local r = pack(cyield(MARK))
+  task.unwait = nil
+  if task.cancelling then error(task.cancelling, 0) end
+  return unpack(r, 1, r.n)
+end
+
+Scheduler.suspend = function(_, task, unwait) return suspend(task, unwait) end
+
+-- wake(task, ...): a parked task resumes with ... from the next run of the queue
+-- (a task is woken once per suspension; a second wake is ignored)
+function Scheduler:wake(task, ...)
+  if not task.parked then return end
+  task.unwait, task.parked = nil, false
+  local q = self.ready
+  q[#q + 1] = { task, pack(...) }
+end
+
+local finish
+
+-- resumes task's coroutine with the packed values r
+function Scheduler:resume(task, r)
+  if task.status ~= "running" then return end
+  local prev = self.current
+  self.current = task
+  local out = pack(cresume(task.co, unpack(r, 1, r.n)))
+  self.current = prev
+  if cstatus(task.co) == "dead" then
+    finish(self, task, out)
+  elseif out[2] ~= MARK then  -- the task's own coroutine.yield(): a tick, resumed next poll
+    local y = self.yielded
+    y[#y + 1] = task
+  end
+end
+
+-- runs due timers and the ready queue; delivers on_done callbacks
+function Scheduler:run_due()
+  local now = self.multi:now()
+  local timers, i = self.timers, 1
+  while i <= #timers do
+    local tm = timers[i]
+    if tm.at <= now then
+      remove(timers, i)
+      tm.fire()
+    else
+      i = i + 1
+    end
+  end
+  while self.ready[1] do  -- a batch at a time; what it wakes runs in the next batch
+    local q = self.ready
+    self.ready = {}
+    for k = 1, #q do self:resume(q[k][1], q[k][2]) end
+  end
+  local dq = self.done_q
+  while dq[1] do
+    local task = remove(dq, 1)
+    local fn = task.on_done_fn
+    if fn then fn(task) end
+  end
+end
+
+-- ms until something needs this scheduler (a timer, the ready queue, curl), -1: nothing
+function Scheduler:next_wakeup_ms()
+  if self.ready[1] or self.done_q[1] or self.yielded[1] then return 0 end
+  local ms = self.multi:timeout()
+  local now = self.multi:now()
+  for _, tm in ipairs(self.timers) do
+    local d = ceil((tm.at - now) * 1000)
+    if d < 0 then d = 0 end
+    if ms < 0 or d < ms then ms = d end
+  end
+  return ms
+end
+
+-- a timer calling fire() once, from run_due, after seconds; -> handle (for cancel_timer)
+function Scheduler:add_timer(seconds, fire)
+  local tm = { at = self.multi:now() + seconds, fire = fire }
+  self.timers[#self.timers + 1] = tm
+  self.changed()
+  return tm
+end
+
+function Scheduler:cancel_timer(tm)
+  for i, x in ipairs(self.timers) do
+    if x == tm then remove(self.timers, i) return end
+  end
+end
+
+-- dispatches multi completions to the tasks waiting on them
+function Scheduler:dispatch(completions)
+  for i = 1, #completions do
+    local c = completions[i]
+    local task = self.waiting[c.id]
+    if task then
+      self.waiting[c.id] = nil
+      self:release_slot()
+      self:wake(task, c)
+    end
+  end
+end
+
+-- client:close(): every running task ends with CANCELLED ("the client was closed")
+-- before the multi goes (the running task itself, if any, finishes on its own)
+function Scheduler:shutdown()
+  if self.closed then return end
+  local me = self:running_task()
+  for task in pairs(self.tasks) do
+    if task ~= me then task:cancel(cancelled_error("the client was closed")) end
+  end
+  self.closed = true
+  for id in pairs(self.waiting) do self.multi:cancel(id) end
+  self.waiting = {}
+  self.multi:close()
+end
+
+-- runs the tasks that yielded on their own (ticks) and everything due; for host
+-- adapters that drive the multi themselves (octopus.nvim)
+function Scheduler:tick()
+  local y = self.yielded
+  if y[1] then
+    self.yielded = {}
+    for _, task in ipairs(y) do self.ready[#self.ready + 1] = { task, { n = 0 } } end
+  end
+  self:run_due()
+end
+
+-- client:poll(timeout_ms): waits up to timeout_ms (default 0) for progress -> live tasks
+function Scheduler:poll(timeout_ms)
+  if self:running_task() then error("client:poll: called from inside a task (use task:wait)", 2) end
+  if self.closed then return 0 end
+  timeout_ms = timeout_ms or 0
+  if type(timeout_ms) ~= "number" or timeout_ms < 0 then
+    error("client:poll: timeout_ms must be a number >= 0", 2)
+  end
+  self:tick()
+  local wait = timeout_ms
+  if self.live == 0 and self.multi:count() == 0 then wait = 0 end
+  local nx = self:next_wakeup_ms()
+  if nx >= 0 and nx < wait then wait = nx end
+  self:dispatch(self.multi:poll(floor(wait)))
+  self:run_due()
+  return self.live
+end
+
+-- the concurrency semaphore (FIFO): a slot per transfer in flight
+function Scheduler:acquire_slot(task)
+  if self.in_flight < self.limit and not self.slot_q[1] then
+    self.in_flight = self.in_flight + 1
+    return
+  end
+  local q = self.slot_q
+  q[#q + 1] = task
+  suspend(task, function()
+    for i, t in ipairs(q) do if t == task then remove(q, i) return end end
+  end)
+  task.slot_handoff = nil  -- release_slot handed its slot over: in_flight counts us
+end
+
+function Scheduler:release_slot()
+  local nxt = remove(self.slot_q, 1)
+  if nxt then
+    nxt.slot_handoff = true  -- owned from now on, even if cancelled before it runs
+    self:wake(nxt)
+  else
+    self.in_flight = self.in_flight - 1
+  end
+end
+
+---------------------------------------------------------------------------
+-- Tasks
+---------------------------------------------------------------------------
+
+-- finish(sched, task, out): out = pack(coroutine.resume results) or { false, err } for cancel
+function finish(self, task, out, status)
+  if task.status ~= "running" then return end
+  if task.timer then self:cancel_timer(task.timer); task.timer = nil end
+  if out[1] then
+    task.status = "ok"
+    task.results = pack(unpack(out, 2, out.n))
+  else
+    local e = out[2]
+    if not errors.is(e) then
+      e = errors.new { code = "TASK_ERROR", kind = "usage", retryable = false, message = tostring(e),
+                       traceback = type(task.co) == "thread" and traceback(task.co) or nil }
+    end
+    task.status, task.err = status or "failed", e
+  end
+  self.live = self.live - 1
+  self.tasks[task] = nil
+  for _, w in ipairs(task.waiters) do self:wake(w) end
+  task.waiters = {}
+  for _, fn in ipairs(task.internal) do fn(task) end
+  if task.on_done_fn then self.done_q[#self.done_q + 1] = task end
+end
+
+-- sched:spawn(fn, ...) -> task; fn runs now, up to its first yield
+function Scheduler:spawn(fn, ...)
+  if type(fn) ~= "function" then error("client:spawn: expected a function", 2) end
+  if self.closed then error("client:spawn: the client is closed", 2) end
+  local args = pack(...)
+  local task = setmetatable({ sched = self, status = "running", waiters = {}, internal = {} }, Task)
+  task.co = ccreate(function() return fn(unpack(args, 1, args.n)) end)
+  self.live = self.live + 1
+  self.tasks[task] = true
+  self:resume(task, { n = 0 })
+  self.changed()
+  return task
+end
+
+function Task:done() return self.status ~= "running" end
+
+-- task:result() -> fn's results | nil, err (raises while the task runs)
+function Task:result()
+  if self.status == "running" then error("task:result: the task is still running", 2) end
+  if self.status == "ok" then return unpack(self.results, 1, self.results.n) end
+  return nil, self.err
+end
+
+function Task:wait()
+  local sched = self.sched
+  local me = sched:running_task()
+  if me == self then error("task:wait: a task cannot wait for itself", 2) end
+  if me then
+    if self.status == "running" then
+      local ws = self.waiters
+      ws[#ws + 1] = me
+      suspend(me, function()
+        for i, t in ipairs(ws) do if t == me then remove(ws, i) return end end
+      end)
+    end
+  else
+    while self.status == "running" do
+      if sched.closed then return nil, cancelled_error("the client was closed") end
+      sched:poll(1000)
+    end
+  end
+  return self:result()
+end
+
+-- task:on_done(fn): fn(task) from poll once the task has ended (also if it already has)
+function Task:on_done(fn)
+  if type(fn) ~= "function" then error("task:on_done: expected a function", 2) end
+  self.on_done_fn = fn
+  if self.status ~= "running" then
+    local dq = self.sched.done_q
+    dq[#dq + 1] = self
+    self.sched.changed()
+  end
+  return self
+end
+
+-- task:cancel([err]) -> true if it was running: stops its transfer, ends it with err
+-- (default CANCELLED); a task cancelling itself raises that error.
+function Task:cancel(e)
+  if self.status ~= "running" then return false end
+  local sched = self.sched
+  e = e or cancelled_error()
+  if sched:running_task() == self then error(e, 0) end
+  if self.unwait then self.unwait() end
+  self.unwait = nil
+  if self.slot_handoff then self.slot_handoff = nil; sched:release_slot() end
+  for i = #sched.ready, 1, -1 do
+    if sched.ready[i][1] == self then remove(sched.ready, i) end
+  end
+  self.parked = false
+  finish(sched, self, { false, e, n = 2 }, e.code == "CANCELLED" and "cancelled" or "failed")
+  -- Unwind: resumed once, the coroutine raises e where it is parked, so its own pcall
+  -- handlers and cleanup run (e.g. auth's single-flight notify); it can start no new
+  -- I/O. Whatever is left of it after that is closed (5.4) or dropped.
+  self.cancelling = e
+  if cstatus(self.co) == "suspended" then
+    local prev = sched.current
+    sched.current = self
+    cresume(self.co)
+    sched.current = prev
+    if cclose and cstatus(self.co) == "suspended" then pcall(cclose, self.co) end
+  end
+  sched.changed()
+  return true
+end
+
+-- task:set_timeout(seconds): a deadline; past it the task is cancelled with TIMEOUT
+function Task:set_timeout(seconds)
+  if type(seconds) ~= "number" or seconds < 0 then error("task:set_timeout: seconds must be >= 0", 2) end
+  local sched = self.sched
+  if self.timer then sched:cancel_timer(self.timer) end
+  if self.status ~= "running" then return self end
+  self.timer = sched:add_timer(seconds, function()
+    self.timer = nil
+    self:cancel(errors.new { code = "TIMEOUT", kind = "network", retryable = false,
+      message = ("task timed out after %g s"):format(seconds) })
+  end)
+  return self
+end
+
+function Task:__tostring() return "octopus.Task (" .. self.status .. ")" end
+
+---------------------------------------------------------------------------
+-- Attaching, and the client methods
+---------------------------------------------------------------------------
+local function scheduler_of(client)
+  local tr = client.transport
+  if transport.is(tr) then return tr.sched end
+  return nil
+end
+M.scheduler = scheduler_of
+
+function M.attach(client, opts)
+  if type(client) ~= "table" or type(client.request) ~= "function" then
+    error("octopus.async: expected a client", 2)
+  end
+  opts = opts or {}
+  for k, v in pairs(opts) do
+    if k ~= "concurrency" and k ~= "max_connections" and k ~= "max_host_connections" then
+      error("octopus.async.attach: unknown option '" .. tostring(k) .. "'", 2)
+    end
+    if type(v) ~= "number" or v < 1 or v ~= floor(v) then
+      error("octopus.async.attach: option '" .. k .. "' must be a positive integer", 2)
+    end
+  end
+  local sched = scheduler_of(client)
+  if sched then
+    if opts.concurrency then sched.limit = opts.concurrency end
+    return sched
+  end
+  local inner = client.transport
+  local so = type(inner) == "table" and type(inner.session_opts) == "table" and inner.session_opts or {}
+  local multi = core.multi {
+    ca_file = so.ca_file, user_agent = so.user_agent,
+    timeout = so.timeout or client.timeout, connect_timeout = so.connect_timeout or client.connect_timeout,
+    max_connections = opts.max_connections, max_host_connections = opts.max_host_connections,
+  }
+  sched = setmetatable({
+    client = client, multi = multi, limit = opts.concurrency or M.DEFAULT_CONCURRENCY,
+    in_flight = 0, live = 0, tasks = {}, slot_q = {}, waiting = {}, ready = {}, yielded = {}, timers = {},
+    done_q = {},
+    changed = function() end,  -- host adapters (octopus.nvim) hook this
+  }, Scheduler)
+  client.transport = transport.new(sched, inner)
+  return sched
+end
+
+function M.spawn(client, fn, ...) return M.attach(client):spawn(fn, ...) end
+
+function M.poll(client, timeout_ms)
+  local sched = scheduler_of(client)
+  if not sched then return 0 end
+  return sched:poll(timeout_ms)
+end
+
+-- client:map(items, fn, { concurrency = 8 }) -> results, errs | nil
+-- fn(item, i) runs in its own task, at most `concurrency` at once (and the client's
+-- limit); results[i] = fn's first result; errs[i] = its error (raised, or nil, err).
+-- Blocks outside a task (driving poll); yields inside one.
+function M.map(client, items, fn, opts)
+  if type(items) ~= "table" then error("client:map: items must be a table", 2) end
+  if type(fn) ~= "function" then error("client:map: fn must be a function", 2) end
+  opts = opts or {}
+  local width = opts.concurrency or 8
+  if type(width) ~= "number" or width < 1 then error("client:map: concurrency must be >= 1", 2) end
+  local sched = M.attach(client)
+  local n, results, errs, nerr = #items, {}, {}, 0
+  local next_i, running = 1, 0
+  local me = sched:running_task()
+  local all_done, parked, starting = n == 0, false, false
+  local live_items = {}
+  local start
+  local function on_item_done(task)
+    running = running - 1
+    live_items[task] = nil
+    local i = task.map_index
+    if task.status == "ok" then
+      results[i] = task.results[1]
+      if task.results[1] == nil and task.results[2] ~= nil then errs[i] = task.results[2]; nerr = nerr + 1 end
+    else
+      errs[i], nerr = task.err, nerr + 1
+    end
+    start()
+    if running == 0 and next_i > n then
+      all_done = true
+      if parked then sched:wake(me) end
+    end
+  end
+  function start()  -- not reentrant: an item ending inside it frees a slot for its loop
+    if starting then return end
+    starting = true
+    while running < width and next_i <= n do
+      local i = next_i
+      next_i = next_i + 1
+      running = running + 1
+      local task = setmetatable({ sched = sched, status = "running", waiters = {}, internal = { on_item_done },
+                                  map_index = i }, Task)
+      task.co = ccreate(function() return fn(items[i], i) end)
+      sched.live = sched.live + 1
+      sched.tasks[task] = true
+      live_items[task] = true
+      sched:resume(task, { n = 0 })
+    end
+    starting = false
+  end
+  start()
+  sched.changed()
+  if me then
+    -- if the calling task ends (cancelled) while mapping, its items are cancelled too
+    local function drop_items() for t in pairs(live_items) do t:cancel() end end
+    me.internal[#me.internal + 1] = drop_items
+    while not all_done do
+      parked = true
+      suspend(me)
+      parked = false
+    end
+    remove(me.internal)
+  else
+    while not all_done do sched:poll(1000) end
+  end
+  return results, nerr > 0 and errs or nil
+end
+
+return M

@@ -1,0 +1,45 @@
+-- octopus.love: drive a client from LÖVE's frame loop (LuaJIT; no threads).
+--
+--   local driver = require("octopus.love").attach(client [, { poll_ms = 0 }])
+--     -- call from love.load (after love.update is defined): wraps love.update so
+--     -- client:poll(poll_ms) runs first every frame; task code and on_done callbacks
+--     -- then run inside love.update, on the main thread, where LÖVE's API is usable.
+--   driver:detach()        -- restores the previous love.update
+--   driver.frames          -- frames driven so far
+--
+-- The pattern without this module is one line in love.update(dt): client:poll(0).
+-- poll_ms > 0 lets a tool with no rendering wait for the network instead of spinning;
+-- a game keeps 0 so a frame never waits.
+--
+-- Invariant: attach never blocks; only poll does, and only up to poll_ms per frame.
+local type, error, rawget = type, error, rawget
+
+local M = {}
+
+local Driver = {}
+Driver.__index = Driver
+
+function M.attach(client, opts)
+  local love = rawget(_G, "love")
+  if type(love) ~= "table" then error("octopus.love: not running inside LÖVE", 2) end
+  opts = opts or {}
+  local poll_ms = opts.poll_ms or 0
+  if type(poll_ms) ~= "number" or poll_ms < 0 then error("octopus.love: poll_ms must be >= 0", 2) end
+  local self = setmetatable({ client = client, frames = 0, previous = love.update }, Driver)
+  local previous = love.update
+  love.update = function(dt)
+    self.frames = self.frames + 1
+    client:poll(poll_ms)
+    if previous then return previous(dt) end
+  end
+  self.installed = love.update
+  return self
+end
+
+function Driver:detach()
+  local love = rawget(_G, "love")
+  if love and love.update == self.installed then love.update = self.previous end
+  self.installed = nil
+end
+
+return M

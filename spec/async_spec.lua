@@ -1,0 +1,352 @@
+-- async_spec: tasks, poll, map, cancellation, timeouts, the shared KT-CT-1199 backoff and
+-- the token single flight (lua/octopus/async.lua), on real loopback servers: the echo app
+-- for latency and the sandbox for GraphQL. Every drive loop is bounded in count.
+local octopus = require "octopus"
+local async = require "octopus.async"
+local helper = require "helper"
+local socket = require "socket"
+local cjson = require "cjson"
+
+-- polls until pred() or `rounds` polls of 20 ms; -> number of polls it took
+local function poll_until(client, pred, rounds)
+  for i = 1, rounds or 500 do
+    if pred() then return i end
+    client:poll(20)
+  end
+  assert.is_true(pred(), "still waiting after the poll budget")
+end
+
+local function raises(text, f, ...)
+  local ok, msg = pcall(f, ...)
+  assert.is_false(ok)
+  assert.matches(text, tostring(msg), 1, true)
+end
+
+describe("async tasks", function()
+  local echo, c
+
+  lazy_setup(function() echo = helper.start_server{ app = "echo" } end)
+  lazy_teardown(function() if echo then echo:stop() end end)
+  before_each(function() c = octopus.new{ rest_url = echo.http .. "/", retries = 0 } end)
+  after_each(function() c:close() end)
+
+  local function delay(s) return c:request{ url = echo.http .. "/delay/" .. s } end
+
+  it("runs many tasks at once while poll keeps returning", function()
+    local tasks = {}
+    for i = 1, 30 do tasks[i] = c:spawn(function(k) return delay(0.2).delay, k end, i) end
+    local polls = poll_until(c, function()
+      for _, t in ipairs(tasks) do if not t:done() then return false end end
+      return true
+    end)
+    assert.is_true(polls > 2)
+    for i, t in ipairs(tasks) do
+      local d, k = t:wait()
+      assert.are.equal(0.2, d)
+      assert.are.equal(i, k)
+      assert.are.equal("ok", t.status)
+    end
+    assert.are.equal(0, c:poll(0))
+  end)
+
+  it("uses the client's TLS settings in tasks (ca_file)", function()
+    local tc = octopus.new{ rest_url = echo.https .. "/", ca_file = echo.ca_file }
+    local doc = assert(tc:spawn(function() return tc:request{ url = echo.https .. "/echo" } end):wait())
+    assert.is_true(doc.tls)
+    tc:close()
+  end)
+
+  it("keeps the blocking API outside tasks, also inside a user's own coroutine", function()
+    assert.are.equal(0, delay(0).delay)
+    local t = c:spawn(function()
+      local co = coroutine.wrap(function() return delay(0).delay end)
+      return co()   -- not a task coroutine: a blocking call, no yield to the scheduler
+    end)
+    assert.is_true(t:done())
+    assert.are.equal(0, t:wait())
+    assert.are.equal(0, delay(0).delay)
+  end)
+
+  it("limits the transfers a client has in flight", function()
+    local sched = async.attach(c, { concurrency = 3 })
+    local tasks, most = {}, 0
+    for i = 1, 10 do tasks[i] = c:spawn(function() return delay(0.1).delay end) end
+    poll_until(c, function()
+      most = math.max(most, sched.multi:count())
+      for _, t in ipairs(tasks) do if not t:done() then return false end end
+      return true
+    end)
+    assert.are.equal(3, most)
+    for _, t in ipairs(tasks) do assert.are.equal(0.1, t:wait()) end
+  end)
+
+  it("delivers on_done from poll, not from spawn", function()
+    local seen = {}
+    local t = c:spawn(function() return 42 end)
+    t:on_done(function(task) seen[#seen + 1] = task:result() end)
+    assert.is_true(t:done())
+    assert.are.same({}, seen)
+    c:poll(0)
+    assert.are.same({ 42 }, seen)
+  end)
+
+  it("cancels a task mid-transfer: the transfer is removed and wait returns CANCELLED", function()
+    local sched = async.attach(c)
+    local t = c:spawn(function() return delay(5) end)
+    c:poll(20)
+    assert.are.equal(1, sched.multi:count())
+    assert.is_true(t:cancel())
+    assert.is_false(t:cancel())
+    assert.are.equal(0, sched.multi:count())
+    local v, err = t:wait()
+    assert.is_nil(v)
+    assert.are.equal("CANCELLED", err.code)
+    assert.are.equal("usage", err.kind)
+    assert.are.equal("task cancelled", err.message)
+    assert.are.equal("cancelled", t.status)
+    assert.are.equal(0, c:poll(0))
+  end)
+
+  it("unwinds a cancelled task: its handlers run, and it can start no new request", function()
+    if _VERSION == "Lua 5.1" and not jit then return pending("PUC Lua 5.1 cannot yield across pcall") end
+    local seen = {}
+    local t = c:spawn(function()
+      local ok, e = pcall(delay, 5)
+      seen.first = e
+      local ok2, e2 = pcall(delay, 0)
+      seen.second = e2
+      return "never returned"
+    end)
+    c:poll(20)
+    assert.is_true(t:cancel())
+    assert.are.equal("CANCELLED", seen.first.code)
+    assert.are.equal("CANCELLED", seen.second.code)
+    assert.are.equal("task cancelled", seen.second.message)
+    assert.are.equal(0, async.scheduler(c).multi:count())
+    assert.are.equal("CANCELLED", select(2, t:wait()).code)
+  end)
+
+  it("cancels the running tasks when the client closes", function()
+    local t = c:spawn(function() return delay(5) end)
+    c:poll(20)
+    c:close()
+    local v, err = t:wait()
+    assert.is_nil(v)
+    assert.are.equal("CANCELLED", err.code)
+    assert.are.equal("the client was closed", err.message)
+    raises("client:spawn: the client is closed", c.spawn, c, print)
+  end)
+
+  it("ends a request at its per-request timeout with TIMEOUT", function()
+    local t = c:spawn(function() return c:request{ url = echo.http .. "/delay/5", timeout = 0.2 } end)
+    local v, err = t:wait()
+    assert.is_nil(v)
+    assert.are.equal("TIMEOUT", err.code)
+    assert.are.equal("network", err.kind)
+    assert.matches("timed out after %d+ milliseconds", err.message)
+    assert.are.equal(0, async.scheduler(c).multi:count())
+  end)
+
+  it("ends a task past its deadline with TIMEOUT and stops its transfer", function()
+    local t = c:spawn(function() return delay(5) end):set_timeout(0.2)
+    local v, err = t:wait()
+    assert.is_nil(v)
+    assert.are.equal("TIMEOUT", err.code)
+    assert.are.equal("task timed out after 0.2 s", err.message)
+    assert.are.equal(0, async.scheduler(c).multi:count())
+  end)
+
+  it("turns a raise inside a task into its error", function()
+    local v, err = c:spawn(function() error("kaput", 0) end):wait()
+    assert.is_nil(v)
+    assert.are.equal("TASK_ERROR", err.code)
+    assert.are.equal("kaput", err.message)
+    local e = octopus.errors.new{ code = "MINE", kind = "usage", message = "as raised" }
+    local _, err2 = c:spawn(function() error(e) end):wait()
+    assert.are.equal(e, err2)
+  end)
+
+  it("lets a task wait for another, and sleep backoff never blocks other tasks", function()
+    local order = {}
+    local slow = c:spawn(function()
+      c.transport:sleep(0.5)   -- what the retry backoff calls: a timer, not a blocking sleep
+      order[#order + 1] = "slow"
+      return c:request{ url = echo.http .. "/status/503" }
+    end)
+    local fast = c:spawn(function()
+      local d = delay(0.05).delay
+      order[#order + 1] = "fast"
+      return d
+    end)
+    local waiter = c:spawn(function()
+      local _, err = slow:wait()
+      return err.code, fast:wait()
+    end)
+    local code, d = waiter:wait()
+    assert.are.equal("HTTP_503", code)
+    assert.are.equal(0.05, d)
+    assert.are.same({ "fast", "slow" }, order)
+  end)
+
+  it("maps items with a concurrency bound, results in order, errors by index", function()
+    local running, most = 0, 0
+    local results, errs = c:map({ 0.05, 0.05, "x", 0.05, 0.05 }, function(s, i)
+      running = running + 1
+      most = math.max(most, running)
+      local d, err = c:request{ url = echo.http .. (type(s) == "number" and ("/delay/" .. s) or "/status/404") }
+      running = running - 1
+      if not d then return nil, err end
+      return d.delay * 10 + i
+    end, { concurrency = 2 })
+    assert.are.equal(2, most)
+    assert.are.same({ [1] = 1.5, [2] = 2.5, [4] = 4.5, [5] = 5.5 }, results)
+    assert.are.equal("NOT_FOUND", errs[3].code)
+    assert.are.equal("not found (HTTP 404)", errs[3].message)
+    assert.is_nil(errs[1])
+  end)
+
+  it("maps inside a task by yielding", function()
+    local t = c:spawn(function()
+      return c:map({ 1, 2, 3 }, function(x) return delay(0).delay + x end, { concurrency = 3 })
+    end)
+    assert.is_false(t:done())
+    assert.are.same({ 1, 2, 3 }, (t:wait()))
+  end)
+
+  it("cancels the items of a map when the task running it is cancelled", function()
+    local sched = async.attach(c)
+    local t = c:spawn(function()
+      return c:map({ 1, 2, 3 }, function(x) return delay(5) end, { concurrency = 3 })
+    end)
+    c:poll(20)
+    assert.are.equal(3, sched.multi:count())
+    assert.is_true(t:cancel())
+    assert.are.equal(0, sched.multi:count())
+    assert.are.equal(0, c:poll(0))
+  end)
+
+  it("raises on usage errors, naming the argument", function()
+    raises("client:spawn: expected a function", c.spawn, c, 42)
+    raises("octopus.async.attach: unknown option 'bogus'", async.attach, c, { bogus = 1 })
+    raises("option 'concurrency' must be a positive integer", async.attach, c, { concurrency = 0 })
+    raises("client:map: fn must be a function", c.map, c, {}, nil)
+    raises("client:map: concurrency must be >= 1", c.map, c, {}, print, { concurrency = 0 })
+    raises("octopus.nvim: not running inside Neovim", require("octopus.nvim").attach, c)
+    raises("octopus.love: not running inside LÖVE", require("octopus.love").attach, c)
+    local t = c:spawn(function() return pcall(c.poll, c, 0) end)
+    local ok, msg = t:wait()
+    assert.is_false(ok)
+    assert.matches("client:poll: called from inside a task (use task:wait)", msg, 1, true)
+    local me
+    me = c:spawn(function()
+      coroutine.yield()   -- a plain yield: resumed by the next poll
+      return pcall(me.wait, me)
+    end)
+    local ok2, msg2 = me:wait()
+    assert.is_false(ok2)
+    assert.matches("task:wait: a task cannot wait for itself", msg2, 1, true)
+    raises("task:result: the task is still running", function()
+      local slow = c:spawn(function() return delay(1) end)
+      local r = { pcall(slow.result, slow) }
+      slow:cancel()
+      error(r[2], 0)
+    end)
+  end)
+end)
+
+describe("async GraphQL", function()
+  local srv, c
+
+  lazy_setup(function()
+    srv = helper.start_server{ app = "sandbox", tls = false, args = { "--access-ttl", "2" } }
+  end)
+  lazy_teardown(function() if srv then srv:stop() end end)
+  before_each(function()
+    assert.are.equal(200, (srv:admin("POST", "/_sandbox/reset")))
+    c = octopus.new{ rest_url = srv.http .. "/v1/", graphql_url = srv.http .. "/v1/graphql/",
+                     email = srv.credentials.email, password = srv.credentials.password }
+  end)
+  after_each(function() c:close() end)
+
+  local function stats() return select(2, srv:admin("GET", "/_sandbox/stats")) end
+
+  it("shares one token login, then one refresh, between concurrent tasks", function()
+    if _VERSION == "Lua 5.1" and not jit then
+      return pending("PUC Lua 5.1 cannot yield across pcall, and octopus.auth renews under pcall")
+    end
+    local tasks = {}
+    for i = 1, 10 do tasks[i] = c:spawn(function() return c:viewer() end) end
+    for _, t in ipairs(tasks) do
+      local v, err = t:wait()
+      assert.is_truthy(v, tostring(err))
+    end
+    assert.are.equal(1, stats().operations.ObtainKrakenToken)
+    socket.sleep(1.5)   -- past half the 2 s token lifetime: the next call refreshes
+    for i = 1, 10 do tasks[i] = c:spawn(function() return c:viewer() end) end
+    for _, t in ipairs(tasks) do assert.is_truthy((t:wait())) end
+    local s = stats()
+    assert.are.equal(2, s.operations.ObtainKrakenToken)
+    assert.are.equal(20, s.operations.Viewer)
+  end)
+
+  it("lets the waiters of a login go on when the task running it is cancelled", function()
+    if _VERSION == "Lua 5.1" and not jit then
+      return pending("PUC Lua 5.1 cannot yield across pcall, and octopus.auth renews under pcall")
+    end
+    assert.are.equal(201, (srv:admin("POST", "/_sandbox/faults", {
+      match = { operation = "ObtainKrakenToken" }, times = 1, action = { delay = 2 } })))
+    local first = c:spawn(function() return c:viewer() end)
+    local second = c:spawn(function() return c:viewer() end)
+    c:poll(20)
+    first:cancel()
+    assert.are.equal("CANCELLED", select(2, first:wait()).code)
+    local me, err = second:wait()   -- not stranded, not failed: it logs in itself
+    assert.is_nil(err)
+    assert.are.equal(srv.credentials.email, me.email)
+    assert.is_truthy((c:spawn(function() return c:viewer() end):wait()))
+  end)
+
+  local function refuse_1199(retry_after)
+    local body = cjson.encode{ data = cjson.null, errors = { {
+      message = "Too many requests.",
+      extensions = { errorType = "SERVICE_AVAILABILITY", errorCode = "KT-CT-1199", retryAfter = retry_after } } } }
+    assert.are.equal(201, (srv:admin("POST", "/_sandbox/faults", {
+      match = { route = "POST /v1/graphql/" }, times = 1, action = { status = 200, body = body } })))
+  end
+
+  local function gql(query)
+    return c:request{ method = "POST", url = c.graphql_url, auth = "none", body = { query = query } }
+  end
+
+  it("backs every task off after KT-CT-1199, failing fast when the wait is too long", function()
+    refuse_1199(3600)
+    local first = c:spawn(function() return gql("query { __typename }") end)
+    local doc = assert(first:wait())
+    assert.are.equal("KT-CT-1199", doc.errors[1].extensions.errorCode)
+    local others = {}
+    for i = 1, 3 do others[i] = c:spawn(function() return gql("query { __typename }") end) end
+    for _, t in ipairs(others) do
+      local v, err = t:wait()
+      assert.is_nil(v)
+      assert.are.equal("RATE_LIMITED", err.code)
+      assert.are.equal("rate_limit", err.kind)
+      assert.are.equal("KT-CT-1199", err.graphql_code)
+      assert.are.equal(3600, err.retry_after)
+      assert.are.equal("the GraphQL points allowance is spent (another request was refused):" ..
+                       " retry after 3600 s", err.message)
+    end
+    assert.are.equal(1, stats().requests["POST /v1/graphql/"])
+    local rest = c:spawn(function() return c:request{ path = { "products" }, auth = "none" } end)
+    assert.is_truthy((rest:wait()))
+  end)
+
+  it("waits out a short KT-CT-1199 backoff, then sends", function()
+    refuse_1199(1)
+    assert(c:spawn(function() return gql("query { __typename }") end):wait())
+    local t = c:spawn(function() return gql("query { __typename }") end)
+    assert.is_false(t:done())
+    local doc = assert(t:wait())
+    assert.are.equal("Query", doc.data.__typename)
+    assert.are.equal(2, stats().requests["POST /v1/graphql/"])
+  end)
+end)
