@@ -15,7 +15,7 @@ local core = require "octopus.core"
 local errors = require "octopus.errors"
 
 local json = core.json
-local type, error, setmetatable = type, error, setmetatable
+local type, error, setmetatable, pairs = type, error, setmetatable, pairs
 
 local M = {}
 
@@ -49,7 +49,16 @@ function Rest:_fetch()
   return results
 end
 
-function Rest:next()
+---------------------------------------------------------------------------
+-- The iterator interface shared by every lazy sequence (REST pages, Relay
+-- connections, readings windows). M.iterator(class) gives `class` next, __call,
+-- all and pages; its objects keep `items` (the current batch), `pos` (the next
+-- index in it) and `done`, and fetch the next batch with self:_fetch() ->
+-- array | nil, err (setting `done` once there is nothing after it).
+---------------------------------------------------------------------------
+local Iterator = {}
+
+function Iterator:next()
   while true do
     local items = self.items
     if items and self.pos <= #items then
@@ -58,20 +67,20 @@ function Rest:next()
       return v
     end
     if self.done then return nil end
-    local results, err = self:_fetch()
-    if not results then return nil, err end
-    self.items, self.pos = results, 1
+    local batch, err = self:_fetch()
+    if not batch then return nil, err end
+    self.items, self.pos = batch, 1
   end
 end
 
 -- Generic-for protocol: `for item in it do`. Raises the error object on failure.
-function Rest:__call()
+function Iterator:__call()
   local v, err = self:next()
   if v == nil and err ~= nil then error(err, 0) end
   return v
 end
 
-function Rest:all()
+function Iterator:all()
   local out, n = json.array {}, 0
   while true do
     local v, err = self:next()
@@ -84,8 +93,8 @@ function Rest:all()
   end
 end
 
--- pages(): the rest of the current page first (if partly consumed), then each further page.
-function Rest:pages()
+-- pages(): the rest of the current batch first (if partly consumed), then each further batch.
+function Iterator:pages()
   return function()
     local items = self.items
     if items and self.pos <= #items then
@@ -95,16 +104,23 @@ function Rest:pages()
       return rest
     end
     if self.done then return nil end
-    local results, err = self:_fetch()
-    if not results then error(err, 0) end
-    self.items, self.pos = results, #results + 1
-    return results
+    local batch, err = self:_fetch()
+    if not batch then error(err, 0) end
+    self.items, self.pos = batch, #batch + 1
+    return batch
   end
 end
 
+function M.iterator(class)
+  for k, f in pairs(Iterator) do class[k] = f end
+  return class
+end
+
+M.iterator(Rest)
+
 function Rest:__tostring() return "octopus.Pages" end
 
--- GraphQL Relay connections (first/after) have the same interface (next /
--- __call / all / pages) in octopus.graphql.relay.
+-- GraphQL Relay connections (octopus.graphql.relay) and readings (octopus.readings)
+-- use the same M.iterator interface.
 
 return M

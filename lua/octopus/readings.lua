@@ -3,7 +3,8 @@
 --   client:readings(account, { from =, to = [, supply_point = spin] [, window_days = 7]
 --                              [, progress = function(done, total)] }) -> it
 --     it:next() -> row | nil (end) | nil, err ; `for row in it` (raises the error object);
---     it:all() -> json.array of rows | nil, err ; it.spin (known after the first window)
+--     it:all() -> json.array of rows | nil, err ; it:pages() -> each window's rows (raises)
+--     it.spin (known after the first window)
 --     it:by_day() / it:by_month() -> buckets (see M.by_day) of the remaining rows | nil, err
 --   row = { start_at, end_at (epoch s), start_iso, end_iso (ISO in the client's zone),
 --           value (kWh), cost_estimate (yen) as Lua numbers, value_text,
@@ -24,6 +25,7 @@
 local core = require "octopus.core"
 local errors = require "octopus.errors"
 local time = require "octopus.time"
+local page = require "octopus.page"
 
 local json = core.json
 local null = json.null
@@ -183,7 +185,7 @@ function M.fetch(client, account, opts)
   local windows = M.windows(from, to, days)
   return setmetatable({ client = client, account = account, from = from, to = to,
     spin = opts.supply_point, progress = opts.progress, windows = windows,
-    windows_total = #windows, windows_done = 0, buffer = {}, pos = 1 }, Readings)
+    windows_total = #windows, windows_done = 0, items = nil, pos = 1, done = #windows == 0 }, Readings)
 end
 
 local function decode_error(self, msg)
@@ -223,7 +225,8 @@ function Readings:_choose(sps)
     concat(spins, ", ") .. "): choose one with the 'supply_point' option", 0)
 end
 
-function Readings:_fetch_window()
+-- the next window's rows (clipped, de-duplicated, in time order) | nil, err
+function Readings:_fetch()
   local w = self.windows[self.windows_done + 1]
   local client = self.client
   local data, err = require("octopus.graphql").graphql(client, "readings", {
@@ -245,42 +248,13 @@ function Readings:_fetch_window()
   end
   local lo = w.from > self.from and w.from or self.from
   local hi = w.to < self.to and w.to or self.to
-  self.buffer, self.pos = M.dedup(M.clip(rows, lo, hi)), 1
   self.windows_done = self.windows_done + 1
+  self.done = self.windows_done >= self.windows_total
   if self.progress then self.progress(self.windows_done, self.windows_total) end
-  return true
+  return M.dedup(M.clip(rows, lo, hi))
 end
 
-function Readings:next()
-  while true do
-    local row = self.buffer[self.pos]
-    if row then
-      self.pos = self.pos + 1
-      return row
-    end
-    if self.windows_done >= self.windows_total then return nil end
-    local ok, err = self:_fetch_window()
-    if not ok then return nil, err end
-  end
-end
-
-function Readings:__call()
-  local v, err = self:next()
-  if v == nil and err ~= nil then error(err, 0) end
-  return v
-end
-
-function Readings:all()
-  local out = json.array {}
-  while true do
-    local v, err = self:next()
-    if v == nil then
-      if err ~= nil then return nil, err end
-      return out
-    end
-    out[#out + 1] = v
-  end
-end
+page.iterator(Readings)
 
 -- it:by_day() / it:by_month() -> the remaining rows aggregated in the client's zone | nil, err
 function Readings:by_day()

@@ -14,6 +14,7 @@
 -- gives no endCursor (or repeats one) ends the walk with a DECODE error, never a loop.
 local core = require "octopus.core"
 local errors = require "octopus.errors"
+local page = require "octopus.page"
 
 local json = core.json
 local null = json.null
@@ -78,55 +79,7 @@ function Relay:_fetch()
   return nodes
 end
 
-function Relay:next()
-  while true do
-    local items = self.items
-    if items and self.pos <= #items then
-      local v = items[self.pos]
-      self.pos = self.pos + 1
-      return v
-    end
-    if self.done then return nil end
-    local nodes, err = self:_fetch()
-    if not nodes then return nil, err end
-    self.items, self.pos = nodes, 1
-  end
-end
-
-function Relay:__call()
-  local v, err = self:next()
-  if v == nil and err ~= nil then error(err, 0) end
-  return v
-end
-
-function Relay:all()
-  local out = json.array {}
-  while true do
-    local v, err = self:next()
-    if v == nil then
-      if err ~= nil then return nil, err end
-      return out
-    end
-    out[#out + 1] = v
-  end
-end
-
-function Relay:pages()
-  return function()
-    local items = self.items
-    if items and self.pos <= #items then
-      local rest = json.array {}
-      for i = self.pos, #items do rest[#rest + 1] = items[i] end
-      self.pos = #items + 1
-      return rest
-    end
-    if self.done then return nil end
-    local nodes, err = self:_fetch()
-    if not nodes then error(err, 0) end
-    self.items, self.pos = nodes, #nodes + 1
-    return nodes
-  end
-end
+page.iterator(Relay)
 
 function Relay:__tostring() return "octopus.Connection" end
 
