@@ -7,7 +7,7 @@
 #   make demo            deps + build + sandbox + examples/quickstart.lua against it
 #   make test-valgrind   the C core under valgrind memcheck (part of make test)
 #   make bench           all benchmarks (bench-json, ...)
-#   make fuzz            libFuzzer on the JSON decoder (FUZZ_SECONDS, default 60)
+#   make fuzz            libFuzzer on the JSON codec and the auth decoders (FUZZ_SECONDS each, default 60)
 
 LUA      ?= lua5.4
 CC       ?= cc
@@ -140,11 +140,13 @@ bench-async: build
 	luajit bench/async_bench.lua
 
 FUZZ_SECONDS ?= 60
+FUZZ_CC := clang -O1 -g -fsanitize=fuzzer,address,undefined -I/usr/include/lua5.4 -Icsrc
 fuzz:
-	@mkdir -p build/fuzz fuzz/corpus
-	clang -O1 -g -fsanitize=fuzzer,address,undefined -I/usr/include/lua5.4 -Icsrc \
-	  fuzz/json_fuzz.c csrc/json.c csrc/error.c -llua5.4 -o build/fuzz/json_fuzz
+	@mkdir -p build/fuzz fuzz/corpus fuzz/corpus-auth
+	$(FUZZ_CC) fuzz/json_fuzz.c csrc/json.c csrc/error.c -llua5.4 -o build/fuzz/json_fuzz
+	$(FUZZ_CC) fuzz/auth_fuzz.c csrc/auth.c csrc/json.c csrc/error.c -llua5.4 -o build/fuzz/auth_fuzz
 	build/fuzz/json_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 fuzz/corpus fuzz/seeds
+	build/fuzz/auth_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz/corpus-auth fuzz/seeds-auth
 
 clean:
 	rm -rf build octopus

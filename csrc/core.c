@@ -6,7 +6,7 @@
  *   json = { decode, encode, array, object, null, array_mt, object_mt },
  *   session(opts) -> Session, multi(opts) -> Multi,
  *   base64_encode/decode, base64url_encode/decode, basic_auth, jwt_claims,
- *   curl_version,
+ *   write_private, file_mode (secrets on disk, file.c), curl_version,
  * }
  */
 #include <curl/curl.h>
@@ -33,5 +33,6 @@ OCTOPUS_API int luaopen_octopus_core(lua_State *L) {
     octopus_open_http(L);
     octopus_open_multi(L);
     octopus_open_auth(L);
+    octopus_open_file(L);
     return 1;
 }

@@ -23,6 +23,15 @@ assert(core.base64url_decode(core.base64url_encode("\255\254")) == "\255\254")
 assert(not core.jwt_claims("not.a.jwt"))
 assert(core.basic_auth("sk_live_x"):match("^Basic "))
 
+-- Private files (token state).
+local tmp = os.tmpname()
+os.remove(tmp)
+assert(core.write_private(tmp .. "/d/token.json", "secret"))
+assert(core.file_mode(tmp .. "/d/token.json") == 384)
+assert(not core.write_private("/proc/nonexistent/x", "secret"))
+assert(not core.file_mode(tmp .. "/missing"))
+os.execute("rm -rf '" .. tmp .. "'")
+
 -- HTTP over plain and TLS loopback, success and failure, with a progress callback.
 local srv = helper.start_server { app = "echo", tls = true }
 local ok, err = pcall(function()

@@ -11,6 +11,18 @@ usage: octopus <command> [options]
 
 commands:
   sandbox   run the local Kraken-compatible server on 127.0.0.1
+  login     log in (GraphQL) and keep the token state for the next commands
+  logout    forget the kept token state
+  viewer    who the credentials belong to, and their accounts
+  account   NUMBER: status, balance, supply points and products
+  readings  NUMBER --from DATE --to DATE [--by day|month] [--supply-point SPIN]:
+            half-hourly readings (dates are whole days in JST; --to is exclusive)
+
+API commands read credentials from the environment, never from the command line
+(where other users could see them): OCTOPUS_API_KEY, or OCTOPUS_EMAIL and
+OCTOPUS_PASSWORD. Common options: [--url REST_BASE_URL] [--graphql-url URL]
+[--ca-file FILE] [--token-file FILE | --no-token-file] [--json]. The token state
+is kept in $XDG_STATE_HOME/octopus/token.json (mode 600) unless told otherwise.
 
 octopus sandbox [--app sandbox|echo|MODULE|FILE.lua] [--port N] [--tls-port N] [--no-tls]
                 [--wrong-host-tls] [--ttl S] [--json] [--verbose]
@@ -110,6 +122,136 @@ function commands.sandbox(argv)
   })
   if not ok then return die("sandbox failed: " .. tostring(err)) end
   return 0
+end
+
+---------------------------------------------------------------------------
+-- API commands
+---------------------------------------------------------------------------
+local API_OPTIONS = { url = "value", ["graphql-url"] = "value", ["ca-file"] = "value",
+  ["token-file"] = "value", ["no-token-file"] = "flag", json = "flag", help = "flag",
+  from = "value", to = "value", by = "value", ["supply-point"] = "value" }
+
+-- the client for an API command, from options and the environment
+local function api_client(opts)
+  local octopus = require "octopus"
+  local env = os.getenv
+  local o = { api_key = env("OCTOPUS_API_KEY"), email = env("OCTOPUS_EMAIL"),
+              password = env("OCTOPUS_PASSWORD"), ca_file = opts["ca-file"] }
+  for k, v in pairs(o) do if v == "" then o[k] = nil end end
+  if opts.url then
+    o.rest_url = opts.url
+    o.graphql_url = opts["graphql-url"] or (opts.url:gsub("/?$", "/") .. "graphql/")
+  end
+  if not opts["no-token-file"] then
+    o.token_file = opts["token-file"] or require("octopus.token_file").default_path()
+  end
+  o.log = function(e)
+    if e.event == "token_file" then io.stderr:write("octopus: ", tostring(e.error), "\n") end
+  end
+  return octopus.new(o)
+end
+
+-- runs fn(client, positional, opts) -> value to print | nil, err; exit status
+local function api_command(argv, needs_arg, fn)
+  local positional
+  local first = 2
+  if argv[2] and not argv[2]:match("^%-%-") then positional, first = argv[2], 3 end
+  local opts, extra = parse(argv, first, API_OPTIONS)
+  if not opts then return die(extra) end
+  if next(extra) then return die("unknown option --" .. (next(extra)):gsub("_", "-")) end
+  if opts.help then io.stdout:write(USAGE) return 0 end
+  if needs_arg and not positional then return die(argv[1] .. " needs " .. needs_arg) end
+  local ok, client = pcall(api_client, opts)
+  if not ok then return die(tostring(client)) end
+  local ok2, value, err = pcall(fn, client, positional, opts)
+  client:close()
+  if not ok2 then return die(tostring(value)) end        -- a usage error: 2
+  if value == nil then                                   -- the API said no: 1
+    io.stderr:write("octopus: ", tostring(err), "\n")
+    return 1
+  end
+  local shown = value.text
+  value.text = nil
+  if opts.json then
+    io.stdout:write(require("octopus").json.encode(value), "\n")
+  elseif shown then
+    io.stdout:write(shown, "\n")
+  end
+  return 0
+end
+
+local function text(lines, value)
+  value = value or {}
+  value.text = table.concat(lines, "\n")
+  return value
+end
+
+function commands.login(argv)
+  return api_command(argv, nil, function(client)
+    local ok, err = client:login()
+    if not ok then return nil, err end
+    return text({ "logged in" }, { ok = true })
+  end)
+end
+
+function commands.logout(argv)
+  return api_command(argv, nil, function(_, _, opts)
+    local path = opts["token-file"] or require("octopus.token_file").default_path()
+    if path then require("octopus.token_file").new(path):clear() end
+    return text({ "token state forgotten" }, { ok = true })
+  end)
+end
+
+function commands.viewer(argv)
+  return api_command(argv, nil, function(client)
+    local me, err = client:viewer()
+    if not me then return nil, err end
+    local lines = { ("%s %s <%s>"):format(me.givenName or "", me.familyName or "", me.email or "") }
+    for _, a in ipairs(me.accounts or {}) do lines[#lines + 1] = "  " .. a.number end
+    return text(lines, { viewer = me })
+  end)
+end
+
+function commands.account(argv)
+  return api_command(argv, "an account number", function(client, number)
+    local a, err = client:account(number)
+    if not a then return nil, err end
+    local lines = { ("%s %s, balance %s yen, billing name %s"):format(a.number, a.status,
+      tostring(a.balance), tostring(a.billingName)) }
+    for _, prop in ipairs(a.properties or {}) do
+      for _, sp in ipairs(prop.electricitySupplyPoints or {}) do
+        local ag = sp.agreements and sp.agreements[1]
+        local product = ag and ag.product
+        lines[#lines + 1] = ("  %s %s %s"):format(sp.spin, sp.status,
+          product and (product.displayName .. " (" .. product.code .. ")") or "-")
+      end
+    end
+    return text(lines, { account = a })
+  end)
+end
+
+function commands.readings(argv)
+  return api_command(argv, "an account number", function(client, number, opts)
+    if not opts.from or not opts.to then error("readings needs --from and --to", 0) end
+    local by = opts.by
+    if by ~= nil and by ~= "day" and by ~= "month" then error("--by must be day or month", 0) end
+    local it = client:readings(number, { from = opts.from, to = opts.to, supply_point = opts["supply-point"] })
+    local rows, err = it:all()
+    if not rows then return nil, err end
+    local readings = require "octopus.readings"
+    local lines = {}
+    if by then
+      local buckets = readings["by_" .. by](rows, client.zone)
+      for _, b in ipairs(buckets) do
+        lines[#lines + 1] = ("%s  %10.3f kWh  %10.2f yen"):format(b.key, b.value, b.cost_estimate)
+      end
+      return text(lines, { [by == "day" and "days" or "months"] = buckets })
+    end
+    for _, r in ipairs(rows) do
+      lines[#lines + 1] = ("%s  %s kWh  %s yen"):format(r.start_iso, r.value_text, r.cost_estimate_text)
+    end
+    return text(lines, { readings = rows })
+  end)
 end
 
 function M.main(argv)

@@ -42,6 +42,7 @@ local OPTIONS = {
   ca_file = "string", user_agent = "string", log = "function", backoff = "table",
   email = "string", password = "string", organization_secret_key = "string",
   pre_signed_key = "string", refresh_token = "string", on_token = "function", token_state = "table",
+  token_file = "string",
 }
 local SECRET_OPTIONS = { "api_key", "password", "organization_secret_key", "pre_signed_key", "refresh_token" }
 
@@ -126,6 +127,24 @@ local function check_options(opts)
   return opts
 end
 
+-- token_file = path: restore the token state from it (unless token_state is given)
+-- and save every new one to it, privately (octopus.token_file). A file that others
+-- can read is not used; the reason goes to the log as { event = "token_file", error = err }.
+local function use_token_file(self, p, path)
+  local store = require("octopus.token_file").new(path)
+  if not p.token_state then
+    local state, err = store:load(self.graphql_url)
+    p.token_state = state
+    if err and p.log then p.log { event = "token_file", error = err } end
+  end
+  local user_hook = p.on_token
+  p.on_token = function(state)
+    local ok, err = store:save(state, self.graphql_url)
+    if not ok and p.log then p.log { event = "token_file", error = err } end
+    if user_hook then user_hook(state) end
+  end
+end
+
 function M.new(opts)
   opts = check_options(opts)
   local zone_name = opts.timezone or DEFAULTS.timezone
@@ -156,6 +175,7 @@ function M.new(opts)
     p.basic = core.basic_auth(opts.api_key)
     p.secrets[#p.secrets + 1] = p.basic:match("^Basic (.+)$")
   end
+  if opts.token_file then use_token_file(self, p, opts.token_file) end
   private[self] = p
   self.transport = M.blocking_transport {
     ca_file = opts.ca_file, user_agent = opts.user_agent,

@@ -11,6 +11,7 @@
 --   auth       AUTH, AUTH_INVALID, FORBIDDEN, JWT_MALFORMED
 --   http       BLOCKED, NOT_FOUND, VALIDATION, BAD_REQUEST, HTTP_<status>
 --   rate_limit RATE_LIMITED
+--   io         FILE (a token file: core.write_private, octopus.token_file)
 --   graphql    GRAPHQL, GRAPHQL_VALIDATION, QUERY_TOO_COMPLEX, INVALID_POSTCODE, UNAVAILABLE,
 --              NOT_FOUND, and Kraken's unmapped codes passed through (KT-CT-1201, ...);
 --              the errorCode table is in octopus.graphql
@@ -36,7 +37,7 @@ local error_mt = core.error_mt
 M.mt = error_mt
 
 M.KINDS = { network = true, http = true, graphql = true, auth = true,
-            rate_limit = true, decode = true, usage = true }
+            rate_limit = true, decode = true, usage = true, io = true }
 
 local RETRYABLE = { CONNECT = true, TIMEOUT = true, NETWORK = true, RATE_LIMITED = true,
                     HTTP_502 = true, HTTP_503 = true, HTTP_504 = true, ["KT-CT-1199"] = true }
@@ -52,7 +53,7 @@ local DEFAULT_MESSAGE = {
   VALIDATION = "the request failed validation", BAD_REQUEST = "bad request",
   RATE_LIMITED = "rate limited", GRAPHQL = "the GraphQL request failed",
   UNSUPPORTED = "not supported", CANCELLED = "cancelled",
-  QUERY_TOO_COMPLEX = "the query is too complex", INVALID_POSTCODE = "the postcode is not valid",
+  FILE = "file error", QUERY_TOO_COMPLEX = "the query is too complex", INVALID_POSTCODE = "the postcode is not valid",
   GRAPHQL_VALIDATION = "the GraphQL document failed validation", UNAVAILABLE = "the service is unavailable",
 }
 

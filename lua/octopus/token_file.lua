@@ -1,0 +1,90 @@
+-- octopus.token_file: a client's token state kept in a file only its owner can
+-- read, so a CLI or a plugin survives restarts without logging in again.
+--
+--   octopus.new{ email =, password =, token_file = path }     -- the usual way, or by hand:
+--   local store = require("octopus.token_file").new(path)
+--   store:load(graphql_url) -> state | nil [, err]
+--   store:save(state, graphql_url) -> true | nil, err
+--   store:clear()
+--   M.default_path() -> $XDG_STATE_HOME/octopus/token.json (~/.local/state/octopus/token.json)
+--
+-- Invariants: the file is written through core.write_private (0600 in a 0700
+-- directory, atomic rename); a file that group or others may read, or a
+-- symbolic link, is refused (load returns nil and the reason, so the client logs
+-- in afresh and the next save replaces it with a private file); a state saved
+-- for another GraphQL URL is not used. Errors name the path, never the token.
+local core = require "octopus.core"
+local errors = require "octopus.errors"
+
+local json = core.json
+local type, error, setmetatable, tostring = type, error, setmetatable, tostring
+local os_getenv, os_remove = os.getenv, os.remove
+
+local M = {}
+
+local Store = { __name = "octopus.TokenFile" }
+Store.__index = Store
+
+function M.default_path()
+  local base = os_getenv("XDG_STATE_HOME")
+  if not base or base == "" then
+    local home = os_getenv("HOME")
+    if not home or home == "" then return nil end
+    base = home .. "/.local/state"
+  end
+  return base .. "/octopus/token.json"
+end
+
+function M.new(path)
+  if path == nil then path = M.default_path() end
+  if type(path) ~= "string" or path == "" then
+    error("octopus.token_file: 'path' must be a file path (no default: HOME is not set)", 2)
+  end
+  if path:sub(1, 2) == "~/" then
+    local home = os_getenv("HOME")
+    if not home then error("octopus.token_file: 'path' starts with ~ but HOME is not set", 2) end
+    path = home .. path:sub(2)
+  end
+  return setmetatable({ path = path }, Store)
+end
+
+local function file_error(message)
+  return errors.new { code = "FILE", kind = "io", retryable = false, message = message }
+end
+
+function Store:load(url)
+  local mode = core.file_mode(self.path)
+  if not mode then
+    local f = io.open(self.path, "rb")
+    if not f then return nil end                      -- no file yet: not an error
+    f:close()
+    return nil, file_error("cannot check the mode of " .. self.path)
+  end
+  if mode % 64 ~= 0 then                              -- any group/other bit (mode & 077)
+    return nil, file_error(("token file %s is readable or writable by others (mode %o): ignored;" ..
+      " it will be rewritten with mode 600"):format(self.path, mode))
+  end
+  local f = io.open(self.path, "rb")
+  if not f then return nil end
+  local text = f:read("*a")
+  f:close()
+  local doc = json.decode(text)
+  if type(doc) ~= "table" or type(doc.state) ~= "table" then
+    return nil, file_error("token file " .. self.path .. " is not a saved token state: ignored")
+  end
+  if url ~= nil and doc.url ~= url then return nil end  -- issued by another endpoint
+  return doc.state
+end
+
+function Store:save(state, url)
+  if type(state) ~= "table" then error("token_file:save: 'state' must be a table", 2) end
+  return core.write_private(self.path, json.encode { url = url, state = state })
+end
+
+function Store:clear()
+  os_remove(self.path)
+end
+
+function Store:__tostring() return "octopus.TokenFile (" .. tostring(self.path) .. ")" end
+
+return M
