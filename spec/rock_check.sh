@@ -10,4 +10,8 @@ cd /
 LUA_PATH="$tree/share/lua/5.4/?.lua;$tree/share/lua/5.4/?/init.lua;;" \
 LUA_CPATH="$tree/lib/lua/5.4/?.so;;" \
   lua5.4 -e 'local o = require "octopus"; assert(o.version == require("octopus.core").version)
-             assert(o.json.encode(o.json.decode("[1,2]")) == "[1,2]"); print("rock ok: octopus " .. o.version)'
+             assert(o.json.encode(o.json.decode("[1,2]")) == "[1,2]")
+             local g = require "octopus.graphql"
+             assert(g.documents.viewer:find("viewer", 1, true), "shipped .graphql documents installed")
+             assert(require("octopus.async") and require("octopus.token_file"))
+             print("rock ok: octopus " .. o.version)'
