@@ -5,10 +5,10 @@
 -- response may carry) totalled by day, and a few accounts fetched concurrently.
 --
 -- Usage: lua5.4 examples/demo.lua   (from the repository root, after `make`)
-package.path = "lua/?.lua;lua/?/init.lua;spec/?.lua;" .. package.path
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "build/5.4/?.so;" .. package.cpath
-local helper = require "helper"          -- starts/stops the sandbox process
 local octopus = require "octopus"
+local sandbox = require "octopus.sandbox.spawn"   -- runs `octopus sandbox` as a child process
 
 local function section(title) print(("\n== %s"):format(title)) end
 
@@ -85,7 +85,7 @@ local function workflow(srv)
   client:close()
 end
 
-local srv = helper.start_server { app = "sandbox" }
+local srv = sandbox.start {}
 local ok, err = pcall(workflow, srv)
 srv:stop()
 if not ok then

@@ -65,6 +65,7 @@ build = {
     ["octopus.sandbox.rest"] = "lua/octopus/sandbox/rest.lua",
     ["octopus.sandbox.rest_tariffs"] = "lua/octopus/sandbox/rest_tariffs.lua",
     ["octopus.sandbox.server"] = "lua/octopus/sandbox/server.lua",
+    ["octopus.sandbox.spawn"] = "lua/octopus/sandbox/spawn.lua",
     ["octopus.time"] = "lua/octopus/time.lua",
     ["octopus.token_file"] = "lua/octopus/token_file.lua",
     ["octopus.url"] = "lua/octopus/url.lua",
