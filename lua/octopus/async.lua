@@ -10,6 +10,7 @@
 --   task:set_timeout(seconds)            -- cancels with TIMEOUT when it runs longer
 --   task.status = "running" | "ok" | "failed" | "cancelled" ; task.err
 --   client:map(items, fn [, { concurrency = 8 }]) -> results, errs | nil
+--   async.pcall(f, ...)                  -- pcall that a task yields through (PUC 5.1 too)
 --   async.attach(client [, { concurrency = 64, max_connections, max_host_connections }])
 --     -> scheduler (spawn/poll/map attach with the defaults on first use)
 --
@@ -35,6 +36,7 @@
 local core = require "octopus.core"
 local errors = require "octopus.errors"
 local transport = require "octopus.async.transport"
+local task_of = transport.task_of
 
 local coroutine, type, error, setmetatable, select, pcall, tostring, ipairs, pairs =
   coroutine, type, error, setmetatable, select, pcall, tostring, ipairs, pairs
@@ -70,7 +72,7 @@ Scheduler.__index = Scheduler
 -- the task of this scheduler whose coroutine is running, or nil
 function Scheduler:running_task()
   local t = self.current
-  if t and crunning() == t.co then return t end
+  if t and task_of[crunning() or false] == t then return t end
   return nil
 end
 
@@ -280,6 +282,7 @@ function Scheduler:spawn(fn, ...)
   local args = pack(...)
   local task = setmetatable({ sched = self, status = "running", waiters = {}, internal = {} }, Task)
   task.co = ccreate(function() return fn(unpack(args, 1, args.n)) end)
+  task_of[task.co] = task
   self.live = self.live + 1
   self.tasks[task] = true
   self:resume(task, { n = 0 })
@@ -384,6 +387,7 @@ local function scheduler_of(client)
   return nil
 end
 M.scheduler = scheduler_of
+M.pcall = transport.pcall   -- a pcall tasks can yield through, also on PUC Lua 5.1
 
 function M.attach(client, opts)
   if type(client) ~= "table" or type(client.request) ~= "function" then
@@ -471,6 +475,7 @@ function M.map(client, items, fn, opts)
       local task = setmetatable({ sched = sched, status = "running", waiters = {}, internal = { on_item_done },
                                   map_index = i }, Task)
       task.co = ccreate(function() return fn(items[i], i) end)
+      task_of[task.co] = task
       sched.live = sched.live + 1
       sched.tasks[task] = true
       live_items[task] = true

@@ -217,7 +217,8 @@ local function renew(client, a, budget, force_login)
   local inflight = { done = false }
   a.inflight = inflight
   a.changed = false
-  local ok, token, err = pcall(function()
+  -- the transport's pcall lets a task yield through it on PUC Lua 5.1 (octopus.async)
+  local ok, token, err = (client.transport.pcall or pcall)(function()
     local now = os_time()
     if (not force_login or not primary(private(client))) and a.refresh_token and budget.refreshes < 1
        and (not a.refresh_expires_at or now < a.refresh_expires_at) then

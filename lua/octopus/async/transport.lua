@@ -2,8 +2,8 @@
 -- of the client's scheduler, send yields until its transfer completes and sleep yields
 -- to a scheduler timer; anywhere else both go to the previous (blocking) transport.
 --
---   transport.new(sched, inner) -> transport { send, sleep, now, close, wait, notify }
---   transport.is(v) -> bool
+--   transport.new(sched, inner) -> transport { send, sleep, now, close, wait, notify, pcall }
+--   transport.is(v) -> bool ; transport.pcall(f, ...) ; transport.task_of[co] -> task
 --
 -- Invariants:
 --  * a send holds one of the scheduler's concurrency slots from m:add until its
@@ -17,12 +17,38 @@
 local core = require "octopus.core"
 local errors = require "octopus.errors"
 
-local type, ipairs, pairs, pcall, error, tonumber, setmetatable, getmetatable =
-  type, ipairs, pairs, pcall, error, tonumber, setmetatable, getmetatable
+local type, ipairs, pairs, pcall, error, tonumber, setmetatable, getmetatable, select, rawget =
+  type, ipairs, pairs, pcall, error, tonumber, setmetatable, getmetatable, select, rawget
 local remove, ceil = table.remove, math.ceil
 
 local M = {}
 M.BLOCK_DEFAULT = 60  -- seconds of KT-CT-1199 backoff when the server names none
+
+local cresume, cyield, crunning, cstatus, ccreate =
+  coroutine.resume, coroutine.yield, coroutine.running, coroutine.status, coroutine.create
+local unpack = table.unpack or unpack
+local function pack(...) return { n = select("#", ...), ... } end
+
+-- coroutine -> its task: a task's own coroutine, and those M.pcall runs inside it
+M.task_of = setmetatable({}, { __mode = "k" })
+local task_of = M.task_of
+
+-- M.pcall(f, ...): pcall through which a task's client calls may still yield. On Lua
+-- 5.2+ and LuaJIT that is pcall itself; PUC Lua 5.1 cannot yield across pcall, so
+-- there f runs in a coroutine of its own that counts as the task, and what it yields
+-- goes up to the scheduler and back. (auth.lua renews tokens under it.)
+local YIELDS_ACROSS_PCALL = not (_VERSION == "Lua 5.1" and not rawget(_G, "jit"))
+function M.pcall(f, ...)
+  local task = task_of[crunning() or false]
+  if YIELDS_ACROSS_PCALL or not task then return pcall(f, ...) end
+  local co = ccreate(f)
+  task_of[co] = task
+  local r = pack(cresume(co, ...))
+  while cstatus(co) ~= "dead" do
+    r = pack(cresume(co, cyield(unpack(r, 2, r.n))))
+  end
+  return unpack(r, 1, r.n)
+end
 
 local Transport = {}
 Transport.__index = Transport
@@ -154,7 +180,8 @@ function M.is(v) return getmetatable(v) == Transport end
 
 function M.new(sched, inner)
   local wait, notify = single_flight(sched)
-  return setmetatable({ sched = sched, inner = inner, wait = wait, notify = notify }, Transport)
+  return setmetatable({ sched = sched, inner = inner, wait = wait, notify = notify, pcall = M.pcall },
+    Transport)
 end
 
 return M
