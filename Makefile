@@ -4,7 +4,7 @@
 #   make LUA=luajit      build build/luajit/octopus/core.so (Lua 5.1 ABI: LuaJIT, Neovim, LÖVE)
 #   make deps            install the Debian packages the project needs (as root, idempotent)
 #   make test            deps + busted under Lua 5.4, LuaJIT and 5.1-5.3 + ASan/UBSan + luarocks install check
-#   make demo            deps + build + sandbox + examples/quickstart.lua against it
+#   make demo            deps + build + sandbox + examples/demo.lua against it
 #   make test-valgrind   the C core under valgrind memcheck (part of make test)
 #   make bench           all benchmarks (bench-json, ...)
 #   make fuzz            libFuzzer on the JSON codec and the auth decoders (FUZZ_SECONDS each, default 60)
