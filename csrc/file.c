@@ -3,7 +3,7 @@
  *
  *   core.write_private(path, data) -> true | nil, err   (code FILE, kind io)
  *     Creates missing parent directories with mode 0700, writes data to a new
- *     file created with mode 0600 beside path, fsyncs it and renames it over
+ *     file created with mode 0600 beside path (mkstemp), fsyncs it and renames it over
  *     path: the secret is never, even briefly, in a file others can read, and a
  *     crash leaves the old file or the new one, never half of one.
  *   core.file_mode(path) -> permission bits (e.g. 384 = 0600) | nil, err
@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,14 +61,14 @@ static int l_write_private(lua_State *L) {
     char *tmp;
     int fd, saved;
     luaL_argcheck(L, plen > 0 && strlen(path) == plen, 1, "path must be a non-empty string without NUL");
-    /* path + ".tmp." + pid: room for 20 digits and the NUL */
-    tmp = lua_newuserdata(L, plen + 32);
+    tmp = lua_newuserdata(L, plen + 8);  /* path + ".XXXXXX" + NUL */
     memcpy(tmp, path, plen + 1);
     if (make_parents(tmp) != 0) return file_error(L, "cannot create the directories of", path);
-    snprintf(tmp + plen, 32, ".tmp.%ld", (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) return file_error(L, "cannot create", tmp);
-    /* an existing tmp file keeps its old mode through O_TRUNC: force 0600 */
+    memcpy(tmp + plen, ".XXXXXX", 8);
+    /* mkstemp: a new, unique file (O_EXCL) with mode 0600, so two writers in one
+     * process (threads with their own Lua states) never share a temporary file */
+    fd = mkstemp(tmp);
+    if (fd < 0) return file_error(L, "cannot create a temporary file beside", path);
     if (fchmod(fd, 0600) != 0 || write_all(fd, data, n) != 0 || fsync(fd) != 0) {
         saved = errno;
         close(fd);

@@ -57,6 +57,14 @@ describe("#core private files", function()
     assert.matches("symbolic link", err.message, 1, true)
   end)
 
+  it("fingerprints credentials without revealing them", function()
+    local a, b = core.fingerprint("api_key:sk_live_one"), core.fingerprint("api_key:sk_live_two")
+    assert.matches("^%x+$", a)
+    assert.are.equal(16, #a)
+    assert.are_not.equal(a, b)
+    assert.are.equal(a, core.fingerprint("api_key:sk_live_one"))
+  end)
+
   it("raises on bad arguments, naming them", function()
     assert.has_error(function() core.write_private("", "x") end)
     assert.has_error(function() core.write_private(dir .. "/x", nil) end)
@@ -86,7 +94,7 @@ describe("token files", function()
   local function client(path, extra)
     local o = { rest_url = srv.http .. "/v1/", graphql_url = srv.http .. "/v1/graphql/",
                 email = creds.email, password = creds.password, token_file = path }
-    for k, v in pairs(extra or {}) do o[k] = v end
+    for k, v in pairs(extra or {}) do o[k] = v or nil end
     return octopus.new(o)
   end
 
@@ -123,6 +131,18 @@ describe("token files", function()
     assert.is_nil(store:load(srv.http .. "/v1/graphql/"))
     assert(client(path):viewer())
     assert.are.equal(1, logins())
+  end)
+
+  it("does not use a state saved for another credential", function()
+    local path = dir .. "/token.json"
+    assert(client(path):viewer())                                 -- email + password
+    assert.are.equal(1, logins())
+    local by_key = client(path, { email = false, password = false, api_key = creds.api_key })
+    assert(by_key:viewer())                                        -- another login: not reused
+    assert.are.equal(2, logins())
+    assert(client(path, { email = false, password = false, api_key = creds.api_key }):viewer())
+    assert.are.equal(2, logins())                                  -- but its own state is
+    assert.is_nil(helper.read_file(path):find(creds.api_key, 1, true))
   end)
 
   it("still calls the user's on_token hook", function()

@@ -196,6 +196,7 @@ end
 
 function commands.logout(argv)
   return api_command(argv, nil, function(_, _, opts)
+    if opts["no-token-file"] then error("logout forgets a token file: --no-token-file leaves nothing to do", 0) end
     local path = opts["token-file"] or require("octopus.token_file").default_path()
     if path then require("octopus.token_file").new(path):clear() end
     return text({ "token state forgotten" }, { ok = true })
@@ -220,10 +221,10 @@ function commands.account(argv)
       tostring(a.balance), tostring(a.billingName)) }
     for _, prop in ipairs(a.properties or {}) do
       for _, sp in ipairs(prop.electricitySupplyPoints or {}) do
-        local ag = sp.agreements and sp.agreements[1]
-        local product = ag and ag.product
+        local ag = type(sp.agreements) == "table" and sp.agreements[1]
+        local product = type(ag) == "table" and type(ag.product) == "table" and ag.product
         lines[#lines + 1] = ("  %s %s %s"):format(sp.spin, sp.status,
-          product and (product.displayName .. " (" .. product.code .. ")") or "-")
+          product and (tostring(product.displayName) .. " (" .. tostring(product.code) .. ")") or "-")
       end
     end
     return text(lines, { account = a })

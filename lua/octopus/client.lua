@@ -127,19 +127,21 @@ local function check_options(opts)
   return opts
 end
 
--- token_file = path: restore the token state from it (unless token_state is given)
--- and save every new one to it, privately (octopus.token_file). A file that others
+-- token_file = path: restore the token state from it (unless token_state is given,
+-- or it was saved for another endpoint or credential) and save every new one to it,
+-- privately (octopus.token_file). A file that others
 -- can read is not used; the reason goes to the log as { event = "token_file", error = err }.
-local function use_token_file(self, p, path)
-  local store = require("octopus.token_file").new(path)
+local function use_token_file(self, p, path, opts)
+  local token_file = require "octopus.token_file"
+  local store, credential = token_file.new(path), token_file.credential_id(opts)
   if not p.token_state then
-    local state, err = store:load(self.graphql_url)
+    local state, err = store:load(self.graphql_url, credential)
     p.token_state = state
     if err and p.log then p.log { event = "token_file", error = err } end
   end
   local user_hook = p.on_token
   p.on_token = function(state)
-    local ok, err = store:save(state, self.graphql_url)
+    local ok, err = store:save(state, self.graphql_url, credential)
     if not ok and p.log then p.log { event = "token_file", error = err } end
     if user_hook then user_hook(state) end
   end
@@ -175,7 +177,7 @@ function M.new(opts)
     p.basic = core.basic_auth(opts.api_key)
     p.secrets[#p.secrets + 1] = p.basic:match("^Basic (.+)$")
   end
-  if opts.token_file then use_token_file(self, p, opts.token_file) end
+  if opts.token_file then use_token_file(self, p, opts.token_file, opts) end
   private[self] = p
   self.transport = M.blocking_transport {
     ca_file = opts.ca_file, user_agent = opts.user_agent,

@@ -3,8 +3,9 @@
 --
 --   octopus.new{ email =, password =, token_file = path }     -- the usual way, or by hand:
 --   local store = require("octopus.token_file").new(path)
---   store:load(graphql_url) -> state | nil [, err]
---   store:save(state, graphql_url) -> true | nil, err
+--   store:load(graphql_url [, credential]) -> state | nil [, err]
+--   store:save(state, graphql_url [, credential]) -> true | nil, err
+--   (credential: M.credential_id(opts), the identity of the login the state belongs to)
 --   store:clear()
 --   M.default_path() -> $XDG_STATE_HOME/octopus/token.json (~/.local/state/octopus/token.json)
 --
@@ -12,7 +13,9 @@
 -- directory, atomic rename); a file that group or others may read, or a
 -- symbolic link, is refused (load returns nil and the reason, so the client logs
 -- in afresh and the next save replaces it with a private file); a state saved
--- for another GraphQL URL is not used. Errors name the path, never the token.
+-- for another GraphQL URL or another credential (another API key or email: the
+-- file keeps a fingerprint, never the credential) is not used. Errors name the
+-- path, never the token.
 local core = require "octopus.core"
 local errors = require "octopus.errors"
 
@@ -35,6 +38,17 @@ function M.default_path()
   return base .. "/octopus/token.json"
 end
 
+-- M.credential_id(opts) -> fingerprint of the primary credential in client options
+-- (the order octopus.auth logs in with), or nil when there is none (a bare refresh token)
+function M.credential_id(opts)
+  local id
+  if opts.api_key and opts.api_key ~= "" then id = "api_key:" .. opts.api_key
+  elseif opts.email and opts.password then id = "email:" .. opts.email:lower()
+  elseif opts.organization_secret_key then id = "organization:" .. opts.organization_secret_key
+  elseif opts.pre_signed_key then id = "pre_signed:" .. opts.pre_signed_key end
+  return id and core.fingerprint(id) or nil
+end
+
 function M.new(path)
   if path == nil then path = M.default_path() end
   if type(path) ~= "string" or path == "" then
@@ -52,7 +66,7 @@ local function file_error(message)
   return errors.new { code = "FILE", kind = "io", retryable = false, message = message }
 end
 
-function Store:load(url)
+function Store:load(url, credential)
   local mode = core.file_mode(self.path)
   if not mode then
     local f = io.open(self.path, "rb")
@@ -72,13 +86,14 @@ function Store:load(url)
   if type(doc) ~= "table" or type(doc.state) ~= "table" then
     return nil, file_error("token file " .. self.path .. " is not a saved token state: ignored")
   end
-  if url ~= nil and doc.url ~= url then return nil end  -- issued by another endpoint
+  if url ~= nil and doc.url ~= url then return nil end                      -- another endpoint
+  if credential ~= nil and doc.credential ~= credential then return nil end  -- another login
   return doc.state
 end
 
-function Store:save(state, url)
+function Store:save(state, url, credential)
   if type(state) ~= "table" then error("token_file:save: 'state' must be a table", 2) end
-  return core.write_private(self.path, json.encode { url = url, state = state })
+  return core.write_private(self.path, json.encode { url = url, credential = credential, state = state })
 end
 
 function Store:clear()
