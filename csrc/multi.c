@@ -20,6 +20,8 @@
  *   m:count()      -> n           transfers in flight
  *   m:now()        -> seconds     monotonic clock (float), the scheduler's time base
  *   m:close()                     idempotent; also __gc and __close; frees transfers in flight
+ *                                 (an on_progress callback in flight is a registry ref: if it
+ *                                 refers to the multi, only close() frees them, not __gc)
  *   completions: array of { id = n, status =, headers =, body =, info = } or
  *                { id = n, err = err } (err exactly as session:request's).
  *
