@@ -184,6 +184,42 @@ describe("client:graphql", function()
     assert.equal(1, err.attempts)
   end)
 
+  it("does not retry a mutation that comes after a fragment in its document", function()
+    fault(srv, { match = { operation = "Late" }, times = 1, action = { status = 503 } })
+    local _, err = c:graphql("fragment T on ObtainKrakenToken { token }\n" ..
+      "mutation Late { obtainKrakenToken(input: {APIKey: \"x\"}) { ...T } }")
+    assert.equal("HTTP_503", err.code)
+    assert.equal(1, err.attempts)
+    local _, body = srv:admin("GET", "/_sandbox/stats")
+    assert.equal(1, body.requests["POST /v1/graphql/"])
+  end)
+
+  it("keeps the password and the API key out of err.errors", function()
+    local pc = client_for(srv, { email = creds.email, password = creds.password, api_key = creds.api_key })
+    local echoed = "bad login " .. creds.password .. " with key " .. creds.api_key
+    reply_with(srv, "Viewer", { data = cjson.null, errors = { { message = echoed, path = { "viewer" },
+      extensions = { errorCode = "KT-CT-1111", errorDescription = "again " .. creds.password } } } })
+    local v, err = pc:viewer()
+    assert.is_nil(v)
+    assert.equal("FORBIDDEN", err.code)
+    assert.equal("bad login [REDACTED] with key [REDACTED]: again [REDACTED] (KT-CT-1111)", err.message)
+    assert.equal("bad login [REDACTED] with key [REDACTED]", err.errors[1].message)
+    assert.equal("again [REDACTED]", err.errors[1].extensions.errorDescription)
+    assert.equal("KT-CT-1111", err.errors[1].extensions.errorCode)
+    assert.same({ "viewer" }, err.errors[1].path)
+    for _, secret in ipairs { creds.password, creds.api_key } do
+      assert.is_nil(cjson.encode(err.errors):find(secret, 1, true))
+    end
+  end)
+
+  it("scrubs a copy of the errors, leaving the decoded response as it was", function()
+    local errs = { { message = "key " .. creds.api_key, extensions = { errorCode = "KT-CT-1111" } } }
+    local err = graphql.error(c, errs, nil, 200)
+    assert.equal("key [REDACTED]", err.errors[1].message)
+    assert.equal("key " .. creds.api_key, errs[1].message)
+    assert.is_not.equal(errs[1], err.errors[1])
+  end)
+
   it("runs the shipped account, postal area, tariff and rate-limit operations", function()
     local a = assert(c:account(creds.accounts[1]))
     assert.equal(creds.accounts[1], a.number)
@@ -282,5 +318,19 @@ describe("octopus.graphql.operation", function()
     assert.same({ "mutation", "ObtainKrakenToken" }, { graphql.operation(graphql.documents.obtain_token) })
     assert.same({ "query" }, { graphql.operation("{ viewer { email } }") })
     assert.same({ "mutation" }, { graphql.operation("# c\nmutation { x }") })
+  end)
+
+  it("skips fragments and calls a document with any mutation a mutation", function()
+    assert.same({ "mutation", "Q" }, { graphql.operation("fragment F on X { a { b } }\nmutation Q { x { ...F } }") })
+    assert.same({ "mutation" }, { graphql.operation("query A { a }\nmutation B { b }") })
+    assert.same({ "query", "Q" }, { graphql.operation("query Q { a }\nfragment G on Y { z { w } }") })
+    assert.same({ "query", "mutation" }, { graphql.operation("query mutation { a }") })
+    assert.same({ "query", "Q" }, { graphql.operation("query Q @d(a: {x: 1}) { a }") })
+  end)
+
+  it("ignores braces and keywords inside strings and comments", function()
+    assert.same({ "query", "Q" }, { graphql.operation('# mutation M { }\nquery Q($s: String = "} mutation M {")' ..
+      ' { a(s: """ } \\""" mutation { """) }') })
+    assert.same({ "mutation", "M" }, { graphql.operation('fragment F on X { a(s: "{") }\n# }\nmutation M { b }') })
   end)
 end)

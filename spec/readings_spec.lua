@@ -6,6 +6,7 @@ local helper = require "helper"
 local octopus = require "octopus"
 local readings = require "octopus.readings"
 local time = require "octopus.time"
+local cjson = require "cjson"
 
 local JST = time.zone("Asia/Tokyo")
 
@@ -96,6 +97,19 @@ describe("octopus.readings helpers", function()
     assert.equal(0.4, utc_days[1].value)
   end)
 
+  it("cuts a window at the whole day nearest its middle, or at a half hour", function()
+    local d = time.parse("2026-10-01")
+    assert.equal(time.parse("2026-10-16"), readings.split(d, time.parse("2026-11-01"), JST))
+    assert.equal(time.parse("2026-10-02"), readings.split(d, time.parse("2026-10-03T06:00:00"), JST))
+    assert.equal(time.parse("2026-10-02T00:00:00+00:00"), readings.split(time.parse("2026-10-01T00:00:00Z"),
+      time.parse("2026-10-03T00:00:00Z"), "UTC"))
+    assert.equal(time.parse("2026-10-01T12:00:00"), readings.split(d, time.parse("2026-10-02"), JST))
+    assert.equal(d + 1800, readings.split(d, d + 3600, JST))
+    assert.equal(d + 1800, readings.split(d + 600, d + 2400, JST))  -- unaligned: the boundary inside
+    assert.is_nil(readings.split(d, d + 1800, JST))
+    assert.is_nil(readings.split(d + 600, d + 1200, JST))
+  end)
+
   it("rounds sums to the Decimals' precision", function()
     local rows = {}
     for i = 0, 9 do rows[#rows + 1] = readings.parse(row(time.format(time.parse("2026-10-01") + i * 1800), "0.1", "0.10"), JST) end
@@ -156,6 +170,49 @@ describe("client:readings", function()
     assert.equal(40 * 48, #rows)
     same_rows(ds:readings(spin, time.parse(from), time.parse(to)), rows)
     for i = 2, #rows do assert.equal(rows[i - 1].end_at, rows[i].start_at) end   -- no gap, no duplicate
+  end)
+
+  it("splits a window that comes back with 1488 rows, a whole month in one window", function()
+    local progress = {}
+    local rows = assert(c:readings(creds.accounts[1], { from = "2026-10-01", to = "2026-11-01", window_days = 31,
+      progress = function(done, total) progress[#progress + 1] = done .. "/" .. total end }):all())
+    assert.equal(31 * 48, #rows)
+    same_rows(ds:readings(spin, time.parse("2026-10-01"), time.parse("2026-11-01")), rows)
+    for i = 2, #rows do assert.equal(rows[i - 1].end_at, rows[i].start_at) end
+    assert.same({ "1/2", "2/2" }, progress)                     -- the 31 days, then its two halves
+    local _, body = srv:admin("GET", "/_sandbox/stats")
+    assert.equal(3, body.operations.HalfHourlyReadings)
+  end)
+
+  -- a 200 answer to the next readings query holding n rows, all at the given start
+  local function capped_reply(n, start_iso)
+    local raw = {}
+    for i = 1, n do
+      raw[i] = { startAt = start_iso, endAt = start_iso, value = "0.100", costEstimate = "1.00", version = "MONTHLY",
+                 consumptionRateBand = "B1", consumptionStep = 1 }
+    end
+    local body = cjson.encode { data = { account = { properties = { { electricitySupplyPoints = {
+      { spin = spin, halfHourlyReadings = raw } } } } } } }
+    assert.equal(201, (srv:admin("POST", "/_sandbox/faults", { match = { operation = "HalfHourlyReadings" },
+      times = 1, action = { status = 200, body = body } })))
+  end
+
+  it("splits a day-long window at a half hour when it comes back capped", function()
+    capped_reply(1488, "2026-10-01T00:00:00+09:00")
+    local rows = assert(c:readings(creds.accounts[1], { from = "2026-10-01", to = "2026-10-02" }):all())
+    same_rows(ds:readings(spin, time.parse("2026-10-01"), time.parse("2026-10-02")), rows)
+    local _, body = srv:admin("GET", "/_sandbox/stats")
+    assert.equal(2, body.operations.HalfHourlyReadings)         -- the faulted answer is not counted
+  end)
+
+  it("answers DECODE when one half hour comes back with 1488 rows", function()
+    capped_reply(1488, "2026-10-01T00:00:00+09:00")
+    local rows, err = c:readings(creds.accounts[1], { from = "2026-10-01T00:00:00", to = "2026-10-01T00:30:00" }):all()
+    assert.is_nil(rows)
+    assert.equal("DECODE", err.code)
+    assert.equal("decode", err.kind)
+    assert.equal("a window of one half hour (2026-10-01T00:00:00+09:00) returned 1488 rows, the API's cap is 1488",
+      err.message)
   end)
 
   it("clips to a range that does not fall on window or half-hour bounds", function()
@@ -221,8 +278,10 @@ describe("client:readings", function()
   it("rejects bad options by raising", function()
     assert.has_error(function() c:readings(creds.accounts[1], { from = "2026-10-02", to = "2026-10-01" }) end,
       "client:readings: 'from' must be before 'to'")
-    assert.has_error(function() c:readings(creds.accounts[1], { from = "2026-10-01", to = "2026-12-01", window_days = 32 }) end,
-      "client:readings: option 'window_days' must be in (0, 31]")
+    for _, bad in ipairs { 32, 0, 1.5, -7 } do
+      assert.has_error(function() c:readings(creds.accounts[1], { from = "2026-10-01", to = "2026-12-01", window_days = bad }) end,
+        "client:readings: option 'window_days' must be a whole number of days from 1 to 31")
+    end
     assert.has_error(function() c:readings(creds.accounts[1], { from = "2026-10-01" }) end,
       "client:readings: options 'from' and 'to' are required")
     assert.has_error(function() c:readings(creds.accounts[1], { from = "2026-10-01", to = "x", spin = "1" }) end,

@@ -133,6 +133,17 @@ describe("Kraken tokens", function()
     assert.equal(1, auth.state(c).refreshes)
   end)
 
+  it("drops the current token only when it is the one the server rejected", function()
+    local c = client_for(srv, { api_key = creds.api_key })
+    assert(c:login())
+    local st = c:token_state()
+    assert.is_false(auth.invalidate(c, "KT-CT-1124", "an-older-token"))
+    assert.equal(st.token, c:token_state().token)
+    assert.is_true(auth.invalidate(c, "KT-CT-1124", st.token))
+    assert.is_nil(c:token_state().token)
+    assert.equal(st.refresh_token, c:token_state().refresh_token)
+  end)
+
   it("fails with AUTH when the token is still rejected after one refresh", function()
     local c = client_for(srv, { api_key = creds.api_key })
     assert(c:login())
@@ -278,6 +289,38 @@ describe("Kraken tokens", function()
       assert.is_nil(shown:find(s, 1, true))
       assert.is_nil(tostring(err):find(s, 1, true))
     end
+  end)
+end)
+
+describe("a late token rejection", function()
+  -- Its own sandbox (--access-ttl 30): the refreshed token must differ from the rejected
+  -- one, and the sandbox signs the same claims in the same second to the same token.
+  local srv, creds
+  lazy_setup(function()
+    srv = helper.start_server { app = "sandbox", tls = false, args = { "--access-ttl", "30" } }
+    creds = srv.credentials
+  end)
+  lazy_teardown(function() srv:stop() end)
+
+  it("keeps the token another task has just refreshed", function()
+    -- two tasks send with the same token T1 and both get KT-CT-1124, one of them late
+    -- (delay): the first rejection refreshes to T2; the late one must not throw T2 away
+    local c = client_for(srv, { api_key = creds.api_key })
+    assert(c:login())
+    local t1 = c:token_state().token
+    local iat = auth.state(c).iat
+    wait_until(function() return os.time() > iat end)           -- so T2 ~= T1
+    fault(srv, { match = { operation = "Viewer" }, times = 1, action = { delay = 0.5, expire_token = true } })
+    fault(srv, { match = { operation = "Viewer" }, times = 1, action = { expire_token = true } })
+    local a = c:spawn(function() return c:viewer() end)
+    local b = c:spawn(function() return c:viewer() end)
+    assert.equal(creds.email, assert(a:wait()).email)
+    assert.equal(creds.email, assert(b:wait()).email)
+    assert.equal(2, stats(srv, "ObtainKrakenToken"))           -- 1 login + 1 refresh
+    assert.equal(1, auth.state(c).logins)
+    assert.equal(1, auth.state(c).refreshes)
+    assert.is_not.equal(t1, c:token_state().token)
+    c:close()
   end)
 end)
 

@@ -26,6 +26,8 @@
 --    when a refresh token is all it has).
 --  * Per GraphQL call (a `budget`): at most one refresh and at most LOGIN_ATTEMPTS
 --    logins, the second after a short backoff; never a loop.
+--  * A rejected token (M.invalidate) is dropped only if it is still the current one:
+--    a late rejection of an older token never discards a freshly renewed one.
 --  * The token mutation is sent with auth = "none": never an Authorization header.
 --  * Single flight (docs/INTERNALS.md "Token single-flight"): while a login/refresh
 --    runs, state.inflight = { done = false }; other callers wait on it through
@@ -265,12 +267,16 @@ function M.token(client, budget)
   return renew(client, a, budget)
 end
 
--- M.invalidate(client, code): the server rejected the token (1112/1120/1124/1143):
--- drop it so the next M.token refreshes (or logs in).
-function M.invalidate(client, code)
+-- M.invalidate(client, code, token_sent) -> bool: the server rejected token_sent (the
+-- token the failed request carried; 1112/1120/1124/1143). Drops it, so the next M.token
+-- refreshes (or logs in), only while it is still the current token: a late rejection
+-- of an older token must not throw away one another task has just renewed.
+function M.invalidate(client, code, token_sent)
   local a = M.state(client)
-  a.token, a.exp, a.iat = nil, nil, nil
   a.last_rejection = code
+  if a.token == nil or a.token ~= token_sent then return false end
+  a.token, a.exp, a.iat = nil, nil, nil
+  return true
 end
 
 local CREDENTIALS = { api_key = true, email = true, password = true, organization_secret_key = true,

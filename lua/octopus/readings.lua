@@ -11,17 +11,22 @@
 --           cost_estimate_text (the API's Decimal strings), version, band, step, spin }
 --
 -- Invariants:
---  * [from, to) is split into windows of window_days (default 7, at most 31 = 1488
---    half hours, the API's per-response cap beyond which it drops rows silently),
---    fetched oldest first; each window's rows are clipped to the window and to
---    [from, to) (a row belongs where its start_at is), de-duplicated by start_at
---    keeping the newest version (rank below; on a tie the later row), sorted by time.
+--  * [from, to) is split into windows of window_days (a whole number, default 7, at
+--    most 31), fetched oldest first. The API returns at most 1488 rows (31 days of half
+--    hours) and drops the rest silently, so a window that comes back with 1488 rows or
+--    more is never used: it is split in two (M.split: at a whole day of the client's zone,
+--    or a half hour for a window of a day or less) and the halves are fetched instead; a
+--    window that cannot be split further and still returns >= 1488 rows is a DECODE
+--    error. progress(done, total): total grows by one per split.
+--  * Each window's rows are clipped to the window and to [from, to) (a row belongs
+--    where its start_at is), de-duplicated by start_at keeping the newest version
+--    (rank below; on a tie the later row), sorted by time.
 --    Windows do not overlap, so every half hour comes out at most once overall.
 --  * from/to: anything octopus.time.parse reads; a date without a time is the start
 --    of that day in the client's zone (JST by default); `to` is exclusive.
 --  * The supply point: opts.supply_point, else the account's only one; an account
 --    with several raises naming the option. Decode failures -> DECODE errors.
---  * Helpers are pure: M.windows, M.parse, M.clip, M.dedup, M.by_day, M.by_month.
+--  * Helpers are pure: M.windows, M.split, M.parse, M.clip, M.dedup, M.by_day, M.by_month.
 local core = require "octopus.core"
 local errors = require "octopus.errors"
 local time = require "octopus.time"
@@ -41,7 +46,7 @@ M.MAX_ROWS = 1488
 M.MAX_WINDOW_DAYS = 31              -- 31 * 48 = 1488
 M.VERSION_RANK = { DAILY = 1, LATEST = 1, MONTHLY = 2, UPDATED = 3 }
 
-local DAY = 86400
+local DAY, HALF_HOUR = 86400, 1800
 
 -- M.windows(from, to [, days]) -> array of { from, to } covering [from, to) (epochs)
 function M.windows(from, to, days)
@@ -179,8 +184,9 @@ function M.fetch(client, account, opts)
   if not ok2 then error("client:readings: option 'to': " .. tostring(to), 3) end
   if not (from < to) then error("client:readings: 'from' must be before 'to'", 3) end
   local days = opts.window_days or M.WINDOW_DAYS
-  if days <= 0 or days > M.MAX_WINDOW_DAYS then
-    error("client:readings: option 'window_days' must be in (0, " .. M.MAX_WINDOW_DAYS .. "]", 3)
+  if days ~= floor(days) or days < 1 or days > M.MAX_WINDOW_DAYS then
+    error("client:readings: option 'window_days' must be a whole number of days from 1 to " ..
+      M.MAX_WINDOW_DAYS, 3)
   end
   local windows = M.windows(from, to, days)
   return setmetatable({ client = client, account = account, from = from, to = to,
@@ -225,9 +231,28 @@ function Readings:_choose(sps)
     concat(spins, ", ") .. "): choose one with the 'supply_point' option", 0)
 end
 
--- the next window's rows (clipped, de-duplicated, in time order) | nil, err
-function Readings:_fetch()
-  local w = self.windows[self.windows_done + 1]
+-- M.split(from, to [, zone]) -> at | nil: where to cut a possibly truncated window in two:
+-- the whole-day boundary of the zone nearest its middle when it is longer than a day,
+-- else (or when no day boundary falls inside) the half-hour boundary nearest its middle;
+-- nil when no half-hour boundary falls strictly inside (it cannot be split)
+function M.split(from, to, zone)
+  local mid = from + (to - from) / 2
+  -- a, b: the boundaries either side of mid; the nearer one strictly inside, else the other
+  local function pick(a, b)
+    if mid - a > b - mid then a, b = b, a end
+    if a > from and a < to then return a end
+    if b > from and b < to then return b end
+    return nil
+  end
+  local at
+  if to - from > DAY then at = pick(time.day_window(floor(mid), zone)) end
+  if at then return at end
+  local lo = floor(mid / HALF_HOUR) * HALF_HOUR
+  return pick(lo, lo + HALF_HOUR)
+end
+
+-- the supply point's raw rows for window w | nil, err
+function Readings:_query(w)
   local client = self.client
   local data, err = require("octopus.graphql").graphql(client, "readings", {
     accountNumber = self.account, fromDatetime = client:iso(w.from), toDatetime = client:iso(w.to) })
@@ -237,8 +262,28 @@ function Readings:_fetch()
   if not sp then return nil, serr end
   local raw = sp.halfHourlyReadings
   if type(raw) ~= "table" then return nil, decode_error(self, "no halfHourlyReadings for supply point " .. sp.spin) end
-  if #raw > M.MAX_ROWS then
-    return nil, decode_error(self, "a window returned " .. #raw .. " rows, more than the API's cap of " .. M.MAX_ROWS)
+  return raw, sp
+end
+
+-- the next window's rows (clipped, de-duplicated, in time order) | nil, err. A window
+-- that comes back with MAX_ROWS rows or more may have been cut short by the API: it is
+-- replaced by its two halves (windows_total grows by one) and the first half is fetched.
+function Readings:_fetch()
+  local client = self.client
+  local w, raw, sp
+  while true do
+    w = self.windows[self.windows_done + 1]
+    raw, sp = self:_query(w)
+    if not raw then return nil, sp end
+    if #raw < M.MAX_ROWS then break end
+    local at = M.split(w.from, w.to, client.zone)
+    if not at then
+      return nil, decode_error(self, "a window of one half hour (" .. client:iso(w.from) .. ") returned " ..
+        #raw .. " rows, the API's cap is " .. M.MAX_ROWS)
+    end
+    self.windows[self.windows_done + 1] = { from = w.from, to = at }
+    table.insert(self.windows, self.windows_done + 2, { from = at, to = w.to })
+    self.windows_total = self.windows_total + 1
   end
   local rows = {}
   for i, r in ipairs(raw) do

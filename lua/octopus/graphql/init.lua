@@ -33,12 +33,16 @@
 --   no code, errorType NOT_FOUND      NOT_FOUND           graphql
 --   no code, SERVICE_AVAILABILITY     UNAVAILABLE         graphql     retryable
 --   anything else                     GRAPHQL             graphql
--- Every GraphQL error also carries err.errors (every entry, as received), err.data
+-- Every GraphQL error also carries err.errors (every entry, a copy with the client's secrets
+-- scrubbed from each message and extensions string), err.data
 -- (partial data, nil when null) and err.graphql_code (the first errorCode, or nil).
 --
 -- Invariants: queries are idempotent (transport failures retry), mutations are not; the
 -- token comes from octopus.auth through the pipeline's auth function, and a call that
--- meets an expired/invalid token (1112/1120/1124/1143) refreshes once and retries once.
+-- meets an expired/invalid token (1112/1120/1124/1143) refreshes once and retries once;
+-- it invalidates only the token it sent (auth.invalidate), so a late rejection of an old
+-- token keeps one another task has renewed meanwhile. A document holding any mutation
+-- (fragments skipped; strings and comments ignored) is a mutation.
 -- Messages are scrubbed of the client's secrets.
 local core = require "octopus.core"
 local errors = require "octopus.errors"
@@ -49,6 +53,7 @@ local relay = require "octopus.graphql.relay"
 local json = core.json
 local null = json.null
 local type, pairs, ipairs, tostring, error, require = type, pairs, ipairs, tostring, error, require
+local setmetatable, getmetatable = setmetatable, getmetatable
 local floor, max = math.floor, math.max
 
 local M = {}
@@ -100,16 +105,87 @@ for _, name in ipairs(M.NAMES) do
   M.documents[name] = text
 end
 
--- operation(text) -> "query"|"mutation"|"subscription", operation name | nil
-local function operation(text)
-  local stripped = text:gsub("#[^\n]*", "")
-  local kind, name = stripped:match("^%s*(%a+)%s*([_%a][_%w]*)")
-  if kind == "query" or kind == "mutation" or kind == "subscription" then
-    return kind, name
+-- skips a string literal starting at i ('"' or '"""') -> the index after it
+local function skip_string(text, i)
+  if text:sub(i, i + 2) == '"""' then              -- block string: \""" is an escaped quote
+    local j = i + 3
+    while true do
+      local e = text:find('"""', j, true)
+      if not e then return #text + 1 end
+      if text:sub(e - 1, e - 1) ~= "\\" then return e + 3 end
+      j = e + 3
+    end
   end
-  kind = stripped:match("^%s*(%a+)")
-  if kind == "query" or kind == "mutation" or kind == "subscription" then return kind, nil end
-  return "query", nil          -- "{ ... }" shorthand
+  local j = i + 1
+  while true do
+    local e = text:find('["\\\n]', j)
+    if not e then return #text + 1 end
+    local ch = text:sub(e, e)
+    if ch == "\\" then j = e + 2 else return e + 1 end
+  end
+end
+
+-- definitions(text) -> array of { kind = first word | "query" (shorthand), name = | nil }:
+-- the document's top-level definitions. Comments and strings are skipped, brackets are
+-- balanced, so a definition ends where its selection set closes at depth 0.
+local function definitions(text)
+  local defs, cur = {}, nil
+  local depth, expect = 0, "start"  -- expect: "start" (a definition), "name" (after its keyword)
+  local i = 1
+  while true do
+    i = text:find('[#"{}()%[%]_%a@]', i)
+    if not i then break end
+    local c = text:sub(i, i)
+    if c == "#" then
+      i = (text:find("[\r\n]", i)) or #text + 1
+    elseif c == '"' then
+      i = skip_string(text, i)
+    elseif c == "{" or c == "(" or c == "[" then
+      if depth == 0 then
+        if c == "{" and expect == "start" then defs[#defs + 1] = { kind = "query" } end
+        expect = nil
+      end
+      depth, i = depth + 1, i + 1
+    elseif c == "}" or c == ")" or c == "]" then
+      depth, i = depth - 1, i + 1
+      if depth <= 0 then
+        depth = 0
+        if c == "}" then expect = "start" end
+      end
+    elseif c == "@" then
+      if depth == 0 then expect = nil end
+      i = i + 1
+    else
+      local _, e = text:find("^[_%w]+", i)
+      if depth == 0 then
+        local word = text:sub(i, e)
+        if expect == "start" then cur = { kind = word }; defs[#defs + 1] = cur; expect = "name"
+        elseif expect == "name" then cur.name = word; expect = nil end
+      end
+      i = e + 1
+    end
+  end
+  return defs
+end
+
+local OPERATIONS = { query = true, mutation = true, subscription = true }
+
+-- operation(text) -> "query"|"mutation"|"subscription", operation name | nil
+-- Fragments are skipped; a document with any mutation is a mutation (never retried as
+-- idempotent); the name is given only when the document holds a single operation.
+local function operation(text)
+  local kind, name, count = nil, nil, 0
+  for _, d in ipairs(definitions(text)) do
+    if OPERATIONS[d.kind] then
+      count = count + 1
+      name = d.name
+      if d.kind == "mutation" or kind == nil or (kind == "query" and d.kind == "subscription") then
+        kind = d.kind
+      end
+    end
+  end
+  if count ~= 1 then name = nil end
+  return kind or "query", name
 end
 M.operation = operation
 
@@ -134,8 +210,32 @@ end
 
 local function str(v) return type(v) == "string" and v or nil end
 
+-- scrubbed(errs, secrets) -> a copy of the `errors` array whose message strings (and the
+-- string values of each entry's extensions, errorDescription included) are redacted; the
+-- decoded response is left as it is (it may be shared)
+local function scrubbed(errs, secrets)
+  local out = setmetatable({}, getmetatable(errs))
+  for i, e in ipairs(errs) do
+    if type(e) == "table" then
+      local c = setmetatable({}, getmetatable(e))
+      for k, v in pairs(e) do c[k] = v end
+      c.message = errors.redact(e.message, secrets)
+      if type(e.extensions) == "table" then
+        local x = setmetatable({}, getmetatable(e.extensions))
+        for k, v in pairs(e.extensions) do x[k] = errors.redact(v, secrets) end
+        c.extensions = x
+      end
+      e = c
+    end
+    out[i] = e
+  end
+  return out
+end
+
 -- M.error(client, errs, data, status) -> error object for a GraphQL `errors` array
+-- (err.errors is a scrubbed copy of errs)
 function M.error(client, errs, data, status)
+  local secrets = client_mod.private(client).secrets
   local first, code = errs[1], nil
   for _, e in ipairs(errs) do
     local c = str(extensions(e).errorCode)
@@ -143,7 +243,7 @@ function M.error(client, errs, data, status)
   end
   local ext = extensions(first)
   local map = code and CODES[code] or (not code and TYPES[str(ext.errorType) or ""]) or nil
-  local e = { errors = errs, graphql_code = code, status = status, method = "POST",
+  local e = { errors = scrubbed(errs, secrets), graphql_code = code, status = status, method = "POST",
               url = errors.redact_url(client.graphql_url), retryable = false,
               data = (data ~= nil and data ~= null) and data or nil }
   if map then e.code, e.kind = map[1], map[2] elseif code then e.code, e.kind = code, "graphql"
@@ -165,7 +265,7 @@ function M.error(client, errs, data, status)
     msg = msg .. "; give the client api_key, email and password, organization_secret_key," ..
           " pre_signed_key or refresh_token"
   end
-  e.message = errors.redact(msg, client_mod.private(client).secrets)
+  e.message = errors.redact(msg, secrets)
   return errors.new(e)
 end
 
@@ -225,12 +325,13 @@ function M.graphql(client, document, variables, opts)
     if type(v) ~= OPTS[k] then error("client:graphql: option '" .. k .. "' must be a " .. OPTS[k], 2) end
   end
   local budget = auth.budget()
-  local auth_fn = "none"
+  local auth_fn, sent = "none", nil     -- sent: the token the latest attempt carried
   if opts.auth ~= false then
     auth_fn = function(c)
       local token, err = auth.token(c, budget)
       if token == nil then return nil, err end
-      if token == false then return {} end
+      if token == false then sent = nil; return {} end
+      sent = token
       return { Authorization = token }
     end
   end
@@ -238,7 +339,7 @@ function M.graphql(client, document, variables, opts)
                   idempotent = opts.idempotent }
   local data, err = M.response(client, M.post(client, text, variables, popts))
   if data == nil and opts.auth ~= false and M.EXPIRED[err.graphql_code] and auth.has_credentials(client) then
-    auth.invalidate(client, err.graphql_code)
+    auth.invalidate(client, err.graphql_code, sent)
     data, err = M.response(client, M.post(client, text, variables, popts))
   end
   return data, err
