@@ -26,6 +26,7 @@ build = {
       libdirs = { "$(CURL_LIBDIR)" },
     },
     ["octopus.async"] = "lua/octopus/async.lua",
+    ["octopus.async.map"] = "lua/octopus/async/map.lua",
     ["octopus.async.transport"] = "lua/octopus/async/transport.lua",
     ["octopus.auth"] = "lua/octopus/auth.lua",
     ["octopus.cli"] = "lua/octopus/cli.lua",

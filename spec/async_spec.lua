@@ -224,6 +224,116 @@ describe("async tasks", function()
     assert.are.equal(0, c:poll(0))
   end)
 
+  local function twenty() local t = {} for i = 1, 20 do t[i] = i end return t end
+
+  it("stops a map when the task running it is cancelled: no item starts again", function()
+    local sched = async.attach(c)
+    local started = 0
+    local t = c:spawn(function()
+      return c:map(twenty(), function(i) started = started + 1; return delay(0.3) end, { concurrency = 2 })
+    end)
+    c:poll(20)
+    assert.are.equal(2, started)
+    assert.is_true(t:cancel())
+    for _ = 1, 10 do c:poll(50) end   -- past the items' 0.3 s: nothing restarts them
+    assert.are.equal(2, started)
+    assert.are.equal(0, sched.multi:count())
+    assert.is_nil(next(sched.tasks))
+    assert.are.equal(0, c:poll(0))
+    local v, err = t:wait()
+    assert.is_nil(v)
+    assert.are.equal("CANCELLED", err.code)
+    assert.are.equal("task cancelled", err.message)
+  end)
+
+  it("ends every task of a map in a task when the client closes, firing on_done once", function()
+    local sched = async.attach(c)
+    local started, fired = 0, {}
+    local t = c:spawn(function()
+      return c:map(twenty(), function(i) started = started + 1; return delay(5) end, { concurrency = 2 })
+    end):on_done(function(task) fired[#fired + 1] = task.err end)
+    c:poll(20)
+    c:close()
+    assert.are.equal(2, started)
+    assert.are.equal(1, #fired)
+    assert.are.equal("CANCELLED", fired[1].code)
+    assert.are.equal("the client was closed", fired[1].message)
+    assert.are.equal("cancelled", t.status)
+    assert.is_nil(next(sched.tasks))
+    assert.are.equal(0, sched.live)
+    assert.are.equal(0, c:poll(0))
+    assert.are.equal(1, #fired)
+  end)
+
+  it("returns from a blocking map when the client closes, its items CANCELLED", function()
+    local started = 0
+    c:spawn(function() return delay(0.1) end):on_done(function() c:close() end)
+    local results, errs = c:map(twenty(), function(i) started = started + 1; return delay(5) end,
+                                { concurrency = 2 })
+    assert.are.same({}, results)
+    assert.are.equal(2, started)
+    for i = 1, 20 do
+      assert.are.equal("CANCELLED", errs[i].code)
+      assert.are.equal("the client was closed", errs[i].message)
+    end
+    assert.are.equal(0, async.scheduler(c).live)
+  end)
+
+  it("runs an on_done given after the task ended exactly once", function()
+    local calls = 0
+    local t = c:spawn(function() return 1 end)
+    c:poll(0)
+    t:on_done(function() calls = calls + 1 end)
+    t:on_done(function() calls = calls + 1 end)   -- replaces the first, not queued again
+    c:poll(0)
+    c:poll(0)
+    assert.are.equal(1, calls)
+    t:on_done(function() calls = calls + 10 end)  -- a new one after delivery runs once too
+    c:poll(0)
+    c:poll(0)
+    assert.are.equal(11, calls)
+  end)
+
+  it("closes octopus.nvim's uv handles when the client closes", function()
+    local scheduled, handles = {}, {}
+    local function handle(kind)
+      local h = { kind = kind }
+      function h:start(...) self.active = true; self.cb = select(select("#", ...), ...) end
+      function h:stop() self.active = false end
+      function h:close() self.closed = true end
+      function h:is_closing() return self.closed == true end
+      handles[#handles + 1] = h
+      return h
+    end
+    local function run_scheduled()
+      local q = scheduled
+      scheduled = {}
+      for _, f in ipairs(q) do f() end
+    end
+    _G.vim = { uv = { new_timer = function() return handle("timer") end,
+                      new_socket_poll = function(fd) return handle("poll " .. fd) end },
+               schedule = function(f) scheduled[#scheduled + 1] = f end }
+    local ok, err = pcall(function()
+      local h = require("octopus.nvim").attach(c)
+      local t = c:spawn(function() return delay(5) end)
+      for _ = 1, 20 do
+        run_scheduled()
+        for _, x in ipairs(handles) do if x.active and x.kind ~= "timer" then x.cb(nil, "w") end end
+      end
+      assert.is_true(#handles >= 2, "a timer and a socket poll")
+      c:close()
+      run_scheduled()
+      assert.is_true(h.detached)
+      for _, x in ipairs(handles) do
+        assert.is_true(x.closed, x.kind .. " is still open")
+        assert.is_falsy(x.active)
+      end
+      assert.are.equal("CANCELLED", select(2, t:wait()).code)
+    end)
+    _G.vim = nil
+    assert(ok, err)
+  end)
+
   it("raises on usage errors, naming the argument", function()
     raises("client:spawn: expected a function", c.spawn, c, 42)
     raises("octopus.async.attach: unknown option 'bogus'", async.attach, c, { bogus = 1 })
@@ -331,6 +441,35 @@ describe("async GraphQL", function()
     assert.are.equal(1, stats().requests["POST /v1/graphql/"])
     local rest = c:spawn(function() return c:request{ path = { "products" }, auth = "none" } end)
     assert.is_truthy((rest:wait()))
+  end)
+
+  it("takes the KT-CT-1199 wait from retryAfter, else ttl, else Retry-After, else 60 s", function()
+    local blocked_for = require("octopus.async.transport").blocked_for
+    local function body(ext)
+      ext.errorCode = "KT-CT-1199"
+      return cjson.encode{ errors = { { message = "Too many requests.", extensions = ext } } }
+    end
+    assert.are.equal(5, blocked_for(body{ retryAfter = 5, ttl = 1030 }, {}, 1000))
+    assert.are.equal(30, blocked_for(body{ ttl = 1030 }, { ["retry-after"] = "7" }, 1000))
+    assert.are.equal(0, blocked_for(body{ ttl = 990 }, {}, 1000))
+    assert.are.equal(7, blocked_for(body{}, { ["retry-after"] = "7" }, 1000))
+    assert.are.equal(60, blocked_for(body{}, {}, 1000))
+    assert.is_nil(blocked_for(cjson.encode{ data = { ok = true } }, {}, 1000))
+  end)
+
+  it("blocks every task's GraphQL until a KT-CT-1199 ttl when no retryAfter is given", function()
+    local body = cjson.encode{ data = cjson.null, errors = { {
+      message = "Too many requests.",
+      extensions = { errorType = "SERVICE_AVAILABILITY", errorCode = "KT-CT-1199", ttl = os.time() + 3600 } } } }
+    assert.are.equal(201, (srv:admin("POST", "/_sandbox/faults", {
+      match = { route = "POST /v1/graphql/" }, times = 1, action = { status = 200, body = body } })))
+    assert(c:spawn(function() return gql("query { __typename }") end):wait())
+    local v, err = c:spawn(function() return gql("query { __typename }") end):wait()
+    assert.is_nil(v)
+    assert.are.equal("RATE_LIMITED", err.code)
+    assert.are.equal("KT-CT-1199", err.graphql_code)
+    assert.is_true(err.retry_after > 60, "the ttl, not the 60 s default")
+    assert.are.equal(1, stats().requests["POST /v1/graphql/"])
   end)
 
   it("waits out a short KT-CT-1199 backoff, then sends", function()

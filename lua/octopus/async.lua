@@ -9,7 +9,7 @@
 --   task:done() -> bool ; task:result() ; task:cancel([err]) ; task:on_done(fn)
 --   task:set_timeout(seconds)            -- cancels with TIMEOUT when it runs longer
 --   task.status = "running" | "ok" | "failed" | "cancelled" ; task.err
---   client:map(items, fn [, { concurrency = 8 }]) -> results, errs | nil
+--   client:map(items, fn [, { concurrency = 8 }]) -> results, errs | nil  (octopus.async.map)
 --   async.pcall(f, ...)                  -- pcall that a task yields through (PUC 5.1 too)
 --   async.attach(client [, { concurrency = 64, max_connections, max_host_connections }])
 --     -> scheduler (spawn/poll/map attach with the defaults on first use)
@@ -19,7 +19,7 @@
 --    scheduler is the running coroutine: a user's own coroutine inside a task counts
 --    as outside) every call goes to the previous, blocking transport unchanged.
 --  * Task code and on_done callbacks run only from spawn, poll (or a host adapter's
---    step), never from inside libcurl; on_done is delivered from poll.
+--    step), never from inside libcurl; on_done is delivered from poll (or client:close()).
 --  * At most `concurrency` transfers per client are in flight (a FIFO semaphore).
 --  * KT-CT-1199 (GraphQL points allowance spent) blocks every task's GraphQL sends
 --    until the allowance renews: a send waits (if the wait fits max_retry_time) or
@@ -30,12 +30,17 @@
 --  * Token single flight (docs/INTERNALS.md): transport.wait(inflight) parks the task
 --    until transport.notify(inflight). The transport (send/sleep/1199/wait/notify) is
 --    octopus.async.transport.
+--  * client:close() marks the scheduler closed first (nothing new starts), then cancels
+--    a snapshot of the tasks with CANCELLED ("the client was closed") and delivers their
+--    on_done callbacks (from poll instead when close was called inside a task).
+--  * Each fn given to task:on_done runs once.
 --  * Cancelling a task removes its transfer from the multi (the connection closes)
 --    and ends it with CANCELLED at once; its coroutine then unwinds (the error is
 --    raised where it was parked, so pcall/cleanup code runs) without new I/O.
 local core = require "octopus.core"
 local errors = require "octopus.errors"
 local transport = require "octopus.async.transport"
+local map = require "octopus.async.map"
 local task_of = transport.task_of
 
 local coroutine, type, error, setmetatable, select, pcall, tostring, ipairs, pairs =
@@ -54,9 +59,7 @@ local MARK = {}  -- what a task yields to the scheduler
 
 local function pack(...) return { n = select("#", ...), ... } end
 
-local function cancelled_error(message)
-  return errors.new { code = "CANCELLED", kind = "usage", retryable = false, message = message or "task cancelled" }
-end
+local cancelled_error = transport.cancelled_error
 
 local Task = {}
 Task.__index = Task
@@ -133,10 +136,16 @@ function Scheduler:run_due()
     self.ready = {}
     for k = 1, #q do self:resume(q[k][1], q[k][2]) end
   end
+  self:deliver_done()
+end
+
+-- runs the queued on_done callbacks; each registered fn runs once
+function Scheduler:deliver_done()
   local dq = self.done_q
   while dq[1] do
     local task = remove(dq, 1)
     local fn = task.on_done_fn
+    task.done_queued, task.on_done_fn = nil, nil
     if fn then fn(task) end
   end
 end
@@ -182,17 +191,21 @@ function Scheduler:dispatch(completions)
 end
 
 -- client:close(): every running task ends with CANCELLED ("the client was closed")
--- before the multi goes (the running task itself, if any, finishes on its own)
+-- before the multi goes (the running task itself, if any, finishes on its own).
+-- closed is set first, so nothing (a map's next item) starts while tasks unwind;
+-- their on_done callbacks run here unless close was called from inside a task.
 function Scheduler:shutdown()
   if self.closed then return end
-  local me = self:running_task()
-  for task in pairs(self.tasks) do
+  self.closed = true
+  local me, snapshot = self:running_task(), {}
+  for task in pairs(self.tasks) do snapshot[#snapshot + 1] = task end
+  for _, task in ipairs(snapshot) do
     if task ~= me then task:cancel(cancelled_error("the client was closed")) end
   end
-  self.closed = true
   for id in pairs(self.waiting) do self.multi:cancel(id) end
   self.waiting = {}
   self.multi:close()
+  if not me then self:deliver_done() end
 end
 
 -- runs the tasks that yielded on their own (ticks) and everything due; for host
@@ -209,7 +222,7 @@ end
 -- client:poll(timeout_ms): waits up to timeout_ms (default 0) for progress -> live tasks
 function Scheduler:poll(timeout_ms)
   if self:running_task() then error("client:poll: called from inside a task (use task:wait)", 2) end
-  if self.closed then return 0 end
+  if self.closed then self:deliver_done() return 0 end
   timeout_ms = timeout_ms or 0
   if type(timeout_ms) ~= "number" or timeout_ms < 0 then
     error("client:poll: timeout_ms must be a number >= 0", 2)
@@ -272,7 +285,17 @@ function finish(self, task, out, status)
   for _, w in ipairs(task.waiters) do self:wake(w) end
   task.waiters = {}
   for _, fn in ipairs(task.internal) do fn(task) end
-  if task.on_done_fn then self.done_q[#self.done_q + 1] = task end
+  if task.on_done_fn then task.done_queued = true; self.done_q[#self.done_q + 1] = task end
+end
+
+-- sched:new_task(f) -> a live task that runs f() from its first resume
+function Scheduler:new_task(f)
+  local task = setmetatable({ sched = self, status = "running", waiters = {}, internal = {} }, Task)
+  task.co = ccreate(f)
+  task_of[task.co] = task
+  self.live = self.live + 1
+  self.tasks[task] = true
+  return task
 end
 
 -- sched:spawn(fn, ...) -> task; fn runs now, up to its first yield
@@ -280,11 +303,7 @@ function Scheduler:spawn(fn, ...)
   if type(fn) ~= "function" then error("client:spawn: expected a function", 2) end
   if self.closed then error("client:spawn: the client is closed", 2) end
   local args = pack(...)
-  local task = setmetatable({ sched = self, status = "running", waiters = {}, internal = {} }, Task)
-  task.co = ccreate(function() return fn(unpack(args, 1, args.n)) end)
-  task_of[task.co] = task
-  self.live = self.live + 1
-  self.tasks[task] = true
+  local task = self:new_task(function() return fn(unpack(args, 1, args.n)) end)
   self:resume(task, { n = 0 })
   self.changed()
   return task
@@ -320,11 +339,13 @@ function Task:wait()
   return self:result()
 end
 
--- task:on_done(fn): fn(task) from poll once the task has ended (also if it already has)
+-- task:on_done(fn): fn(task) once, from poll, once the task has ended (also if it
+-- already has); a later on_done before delivery replaces fn
 function Task:on_done(fn)
   if type(fn) ~= "function" then error("task:on_done: expected a function", 2) end
   self.on_done_fn = fn
-  if self.status ~= "running" then
+  if self.status ~= "running" and not self.done_queued then
+    self.done_queued = true
     local dq = self.sched.done_q
     dq[#dq + 1] = self
     self.sched.changed()
@@ -432,73 +453,14 @@ function M.poll(client, timeout_ms)
   return sched:poll(timeout_ms)
 end
 
--- client:map(items, fn, { concurrency = 8 }) -> results, errs | nil
--- fn(item, i) runs in its own task, at most `concurrency` at once (and the client's
--- limit); results[i] = fn's first result; errs[i] = its error (raised, or nil, err).
--- Blocks outside a task (driving poll); yields inside one.
+-- client:map(items, fn, { concurrency = 8 }) -> results, errs | nil (octopus.async.map)
 function M.map(client, items, fn, opts)
   if type(items) ~= "table" then error("client:map: items must be a table", 2) end
   if type(fn) ~= "function" then error("client:map: fn must be a function", 2) end
   opts = opts or {}
   local width = opts.concurrency or 8
   if type(width) ~= "number" or width < 1 then error("client:map: concurrency must be >= 1", 2) end
-  local sched = M.attach(client)
-  local n, results, errs, nerr = #items, {}, {}, 0
-  local next_i, running = 1, 0
-  local me = sched:running_task()
-  local all_done, parked, starting = n == 0, false, false
-  local live_items = {}
-  local start
-  local function on_item_done(task)
-    running = running - 1
-    live_items[task] = nil
-    local i = task.map_index
-    if task.status == "ok" then
-      results[i] = task.results[1]
-      if task.results[1] == nil and task.results[2] ~= nil then errs[i] = task.results[2]; nerr = nerr + 1 end
-    else
-      errs[i], nerr = task.err, nerr + 1
-    end
-    start()
-    if running == 0 and next_i > n then
-      all_done = true
-      if parked then sched:wake(me) end
-    end
-  end
-  function start()  -- not reentrant: an item ending inside it frees a slot for its loop
-    if starting then return end
-    starting = true
-    while running < width and next_i <= n do
-      local i = next_i
-      next_i = next_i + 1
-      running = running + 1
-      local task = setmetatable({ sched = sched, status = "running", waiters = {}, internal = { on_item_done },
-                                  map_index = i }, Task)
-      task.co = ccreate(function() return fn(items[i], i) end)
-      task_of[task.co] = task
-      sched.live = sched.live + 1
-      sched.tasks[task] = true
-      live_items[task] = true
-      sched:resume(task, { n = 0 })
-    end
-    starting = false
-  end
-  start()
-  sched.changed()
-  if me then
-    -- if the calling task ends (cancelled) while mapping, its items are cancelled too
-    local function drop_items() for t in pairs(live_items) do t:cancel() end end
-    me.internal[#me.internal + 1] = drop_items
-    while not all_done do
-      parked = true
-      suspend(me)
-      parked = false
-    end
-    remove(me.internal)
-  else
-    while not all_done do sched:poll(1000) end
-  end
-  return results, nerr > 0 and errs or nil
+  return map.run(M.attach(client), items, fn, width)
 end
 
 return M

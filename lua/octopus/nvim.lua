@@ -6,7 +6,8 @@
 --   local nvim = require "octopus.nvim"
 --   local h = nvim.attach(client [, { concurrency = 64, max_connections = N }])
 --   client:spawn(function() ... end):on_done(function(task) ... end)
---   h:detach()           -- stops watching (tasks in flight stay until client:close())
+--   h:detach()           -- stops watching, closes the uv handles (tasks in flight stay
+--                        -- until client:close(), which detaches too)
 --   h.stats              -- { flushes = n, socket_events = n, timer_events = n }
 --
 -- Works with Neovim 0.7 (vim.loop) and later (vim.uv). Within a task, client calls
@@ -17,7 +18,9 @@
 -- event and schedule one flush (coalesced); a poll handle stops after it fires and
 -- the flush re-arms what curl still wants, so a level-triggered socket cannot spin
 -- the loop; a socket curl closed (or replaced under the same fd number, seen by its
--- generation) gets its handle closed before a new one is made.
+-- generation) gets its handle closed before a new one is made; client:close() detaches
+-- (every handle closed) before curl closes its sockets, and a flush that finds the
+-- client closed detaches too.
 local async = require "octopus.async"
 
 local pairs, ipairs, error, setmetatable = pairs, ipairs, error, setmetatable
@@ -102,7 +105,8 @@ function M.attach(client, opts)
   -- on the main loop: feed curl the recorded events, run what is due, re-arm
   function flush()
     scheduled = false
-    if self.detached or sched.closed then return end
+    if self.detached then return end
+    if sched.closed then return self:detach() end  -- curl's sockets are gone: close the handles
     self.stats.flushes = self.stats.flushes + 1
     in_flush = true
     local ok, err = pcall(function()

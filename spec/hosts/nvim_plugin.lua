@@ -4,7 +4,8 @@
 -- (from the repo root; the sandbox must delay GET /v1/products/ so transfers overlap).
 -- Issues 20 concurrent requests through require("octopus.nvim") (all 20 in flight at
 -- once), while an editor timer (timer_start) keeps ticking during the transfers; each
--- result is appended to a scratch buffer from on_done (the API works there). Writes
+-- result is appended to a scratch buffer from on_done (the API works there); then
+-- client:close() must leave no uv poll handle open (the adapter detaches). Writes
 -- "ok ..." or "fail <why>" to OCTOPUS_OUT and exits 0 (qa!) or 1 (cq).
 local root = os.getenv("OCTOPUS_ROOT") or "."
 package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
@@ -23,7 +24,13 @@ local ok, err = pcall(function()
   local octopus = require "octopus"
   local url = assert(os.getenv("OCTOPUS_URL"), "OCTOPUS_URL is not set")
   local client = octopus.new{ rest_url = url .. "/v1/", retries = 0 }
+  -- records the uv handles the adapter makes (its timer at attach, its socket polls)
+  local uv = vim.uv or vim.loop
+  local made, new_timer, new_poll = {}, uv.new_timer, uv.new_socket_poll
+  uv.new_timer = function() local x = new_timer(); made[#made + 1] = x; return x end
+  uv.new_socket_poll = function(fd) local x = new_poll(fd); made[#made + 1] = x; return x end
   local h = require("octopus.nvim").attach(client)
+  uv.new_timer = new_timer
   local buf = vim.api.nvim_create_buf(false, true)
   local multi = require("octopus.async").scheduler(client).multi
   local ticks, ticks_at_start, done, most = 0, nil, 0, 0
@@ -49,8 +56,12 @@ local ok, err = pcall(function()
         vim.fn.timer_stop(timer)
         local lines = vim.api.nvim_buf_line_count(buf) - 1   -- a new buffer has one empty line
         local ticked = ticks - ticks_at_start
-        h:detach()
-        client:close()
+        client:close()   -- detaches too: every uv handle of the adapter closes now
+        local open = 0
+        for _, x in ipairs(made) do if not x:is_closing() then open = open + 1 end end
+        if not h.detached then return finish(false, "client:close() left the adapter attached") end
+        if #made < 2 then return finish(false, "saw only " .. #made .. " uv handles of the adapter") end
+        if open > 0 then return finish(false, open .. " uv handles still open after close") end
         if lines ~= N then return finish(false, "buffer has " .. lines .. " result lines") end
         if ticked < 5 then return finish(false, "editor timer ticked only " .. ticked .. " times") end
         if most ~= N then return finish(false, "at most " .. most .. " transfers were in flight at once") end

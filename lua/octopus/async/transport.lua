@@ -4,6 +4,8 @@
 --
 --   transport.new(sched, inner) -> transport { send, sleep, now, close, wait, notify, pcall }
 --   transport.is(v) -> bool ; transport.pcall(f, ...) ; transport.task_of[co] -> task
+--   transport.blocked_for(body, headers [, now]) -> KT-CT-1199 wait in s | nil
+--   transport.cancelled_error([message]) -> CANCELLED error (default "task cancelled")
 --
 -- Invariants:
 --  * a send holds one of the scheduler's concurrency slots from m:add until its
@@ -12,14 +14,16 @@
 --    renewal wins); while it lies ahead every task's GraphQL send waits for it, or
 --    fails at once with RATE_LIMITED (graphql_code KT-CT-1199, sent = false) when the
 --    wait exceeds the client's max_retry_time; REST is never held back;
+--  * close() detaches octopus.nvim (sched.nvim) first, so its uv handles close before
+--    curl's sockets do, then shuts the scheduler down;
 --  * wait/notify are plain functions (auth.lua calls transport.wait(inflight)), bound
 --    to this scheduler; a method call works too.
 local core = require "octopus.core"
 local errors = require "octopus.errors"
 
-local type, ipairs, pairs, pcall, error, tonumber, setmetatable, getmetatable, select, rawget =
-  type, ipairs, pairs, pcall, error, tonumber, setmetatable, getmetatable, select, rawget
-local remove, ceil = table.remove, math.ceil
+local type, ipairs, pairs, pcall, error, setmetatable, getmetatable, select, rawget =
+  type, ipairs, pairs, pcall, error, setmetatable, getmetatable, select, rawget
+local remove, ceil, floor, max, os_time = table.remove, math.ceil, math.floor, math.max, os.time
 
 local M = {}
 M.BLOCK_DEFAULT = 60  -- seconds of KT-CT-1199 backoff when the server names none
@@ -50,6 +54,10 @@ function M.pcall(f, ...)
   return unpack(r, 1, r.n)
 end
 
+function M.cancelled_error(message)
+  return errors.new { code = "CANCELLED", kind = "usage", retryable = false, message = message or "task cancelled" }
+end
+
 local Transport = {}
 Transport.__index = Transport
 
@@ -59,23 +67,30 @@ local function is_graphql(self, url)
   return url == self.client.graphql_url
 end
 
--- a KT-CT-1199 body -> seconds until the allowance renews (or nil: not 1199)
-local function blocked_for(body, headers)
+-- a KT-CT-1199 body -> seconds until the allowance renews (or nil: not 1199), by
+-- graphql/init.lua's rule: extensions.retryAfter (s), else extensions.ttl (a Unix time)
+-- minus now, else the Retry-After header, else BLOCK_DEFAULT
+function M.blocked_for(body, headers, now)
   if type(body) ~= "string" or not body:find("KT-CT-1199", 1, true) then return nil end
   local ok, doc = pcall(core.json.decode, body)
-  local after
+  local after, found
   if ok and type(doc) == "table" and type(doc.errors) == "table" then
     for _, e in ipairs(doc.errors) do
       local ext = type(e) == "table" and e.extensions
       if type(ext) == "table" and ext.errorCode == "KT-CT-1199" then
-        after = tonumber(ext.retryAfter) or after or -1
+        found = true
+        local ra = errors.retry_after(ext.retryAfter)
+        if not ra and type(ext.ttl) == "number" and ext.ttl == ext.ttl then
+          ra = max(0, floor(ext.ttl - (now or os_time())))
+        end
+        if ra and (not after or ra > after) then after = ra end  -- the latest renewal
       end
     end
   end
-  if not after then return nil end
-  if after < 0 then after = tonumber(headers and headers["retry-after"]) or M.BLOCK_DEFAULT end
-  return after
+  if not found then return nil end
+  return after or errors.retry_after(headers and headers["retry-after"], now) or M.BLOCK_DEFAULT
 end
+local blocked_for = M.blocked_for
 
 -- send in a task: shared 1199 backoff, semaphore, m:add, yield for the completion
 local function send(self, task, req)
@@ -140,6 +155,8 @@ end
 function Transport:now() return self.sched.multi:now() end
 
 function Transport:close()
+  local host = self.sched.nvim  -- octopus.nvim: its uv handles go before curl's sockets
+  if host then host:detach() end
   self.sched:shutdown()
   if self.inner.close then self.inner:close() end
 end
