@@ -321,8 +321,8 @@ static int check_mc(lua_State *L, Multi *m, CURLMcode mc, const char *what) {
     return 0;
 }
 
-static int multi_perform(lua_State *L) {
-    Multi *m = check_multi(L);
+/* one curl_multi_perform, then pushes the array of completions */
+static void perform_collect(lua_State *L, Multi *m) {
     int running;
     CURLMcode mc;
     enter(L, m);
@@ -330,6 +330,10 @@ static int multi_perform(lua_State *L) {
     leave(m);
     check_mc(L, m, mc, "curl_multi_perform");
     collect(L, m);
+}
+
+static int multi_perform(lua_State *L) {
+    perform_collect(L, check_multi(L));
     return 1;
 }
 
@@ -339,25 +343,15 @@ static int multi_perform(lua_State *L) {
 static int multi_poll(lua_State *L) {
     Multi *m = check_multi(L);
     lua_Number ms = luaL_optnumber(L, 2, 0);
-    int running, n;
     CURLMcode mc;
     if (!(ms >= 0)) return luaL_argerror(L, 2, "timeout must be >= 0 (milliseconds)");
     if (ms > 86400000) ms = 86400000;
-    enter(L, m);
-    mc = curl_multi_perform(m->multi, &running);
-    leave(m);
-    check_mc(L, m, mc, "curl_multi_perform");
-    collect(L, m);
-    n = (int)octopus_rawlen(L, -1);
-    if (n > 0 || ms == 0) return 1;
+    perform_collect(L, m);
+    if (octopus_rawlen(L, -1) > 0 || ms == 0) return 1;
     lua_pop(L, 1);
     mc = curl_multi_poll(m->multi, NULL, 0, (int)ms, NULL);
     check_mc(L, m, mc, "curl_multi_poll");
-    enter(L, m);
-    mc = curl_multi_perform(m->multi, &running);
-    leave(m);
-    check_mc(L, m, mc, "curl_multi_perform");
-    collect(L, m);
+    perform_collect(L, m);
     return 1;
 }
 
