@@ -152,8 +152,7 @@ local function obtain(client, input)
   if not data then return nil, err end
   local t = type(data.obtainKrakenToken) == "table" and data.obtainKrakenToken or nil
   if not t or type(t.token) ~= "string" or t.token == "" then
-    return nil, errors.new { code = "DECODE", kind = "decode", retryable = false, method = "POST",
-      url = errors.redact_url(client.graphql_url), message = "obtainKrakenToken returned no token" }
+    return nil, graphql.decode_error(client, "obtainKrakenToken returned no token")
   end
   return t
 end

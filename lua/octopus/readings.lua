@@ -195,8 +195,7 @@ function M.fetch(client, account, opts)
 end
 
 local function decode_error(self, msg)
-  return errors.new { code = "DECODE", kind = "decode", retryable = false, method = "POST",
-    url = errors.redact_url(self.client.graphql_url), message = msg }
+  return require("octopus.graphql").decode_error(self.client, msg)
 end
 
 -- the supply points in a readings response -> array of { spin, rows }

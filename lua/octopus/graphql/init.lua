@@ -269,6 +269,13 @@ function M.error(client, errs, data, status)
   return errors.new(e)
 end
 
+-- M.decode_error(client, message) -> a DECODE error for a GraphQL response that does not
+-- have the shape asked for (also used by octopus.auth and octopus.readings)
+function M.decode_error(client, message)
+  return errors.new { code = "DECODE", kind = "decode", method = "POST", retryable = false,
+    url = errors.redact_url(client.graphql_url), message = message }
+end
+
 -- M.response(client, res, err) -> data | nil, err: a pipeline result read as GraphQL.
 function M.response(client, res, err)
   if res == nil then
@@ -278,16 +285,13 @@ function M.response(client, res, err)
     return nil, err
   end
   if type(res) ~= "table" then
-    return nil, errors.new { code = "DECODE", kind = "decode", method = "POST", retryable = false,
-      url = errors.redact_url(client.graphql_url),
-      message = "the GraphQL response is not a JSON object with data or errors" }
+    return nil, M.decode_error(client, "the GraphQL response is not a JSON object with data or errors")
   end
   if type(res.errors) == "table" and res.errors[1] ~= nil then
     return nil, M.error(client, res.errors, res.data, 200)
   end
   if type(res.data) ~= "table" then
-    return nil, errors.new { code = "DECODE", kind = "decode", method = "POST", retryable = false,
-      url = errors.redact_url(client.graphql_url), message = "the GraphQL response has no data" }
+    return nil, M.decode_error(client, "the GraphQL response has no data")
   end
   return res.data
 end
