@@ -16,11 +16,7 @@ local function poll_until(client, pred, rounds)
   assert.is_true(pred(), "still waiting after the poll budget")
 end
 
-local function raises(text, f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok)
-  assert.matches(text, tostring(msg), 1, true)
-end
+local raises = helper.raises
 
 describe("async tasks", function()
   local echo, c

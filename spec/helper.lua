@@ -120,6 +120,21 @@ function helper.request(url, method, body, headers)
   return s, h, b
 end
 
+-- A port nothing listens on: bind an ephemeral one, then close it.
+function helper.closed_port()
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return port
+end
+
+-- f(...) raises an error whose message contains text (plain, not a pattern).
+function helper.raises(text, f, ...)
+  local ok, msg = pcall(f, ...)
+  assert(ok == false, "expected an error containing: " .. text)
+  assert(tostring(msg):find(text, 1, true), ("error %q does not contain %q"):format(tostring(msg), text))
+end
+
 local Server = {}
 Server.__index = Server
 

@@ -15,20 +15,9 @@ local function assert_net_error(code, pattern, st, err)
   return err
 end
 
--- A port nothing listens on: bind an ephemeral one, then close it.
-local function closed_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return port
-end
+local closed_port = helper.closed_port
 
--- f(...) raises an error whose message contains text (plain, not a pattern).
-local function raises(text, f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok)
-  assert.matches(text, tostring(msg), 1, true)
-end
+local raises = helper.raises
 
 -- The decoded JSON body of a request's result.
 local function json_body(st, headers, body)

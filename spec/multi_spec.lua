@@ -5,19 +5,9 @@ local cjson = require "cjson"
 local socket = require "socket"
 local helper = require "helper"
 
--- A port nothing listens on: bind an ephemeral one, then close it.
-local function closed_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return port
-end
+local closed_port = helper.closed_port
 
-local function raises(text, f, ...)
-  local ok, msg = pcall(f, ...)
-  assert.is_false(ok)
-  assert.matches(text, tostring(msg), 1, true)
-end
+local raises = helper.raises
 
 -- Drives m with poll(50) until `want` completions arrived (at most `rounds` polls):
 -- completions by id.
