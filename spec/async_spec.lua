@@ -373,7 +373,6 @@ describe("async GraphQL", function()
   end)
   after_each(function() c:close() end)
 
-  local function stats() return select(2, srv:admin("GET", "/_sandbox/stats")) end
 
   it("shares one token login, then one refresh, between concurrent tasks", function()
     local tasks = {}
@@ -382,18 +381,17 @@ describe("async GraphQL", function()
       local v, err = t:wait()
       assert.is_truthy(v, tostring(err))
     end
-    assert.are.equal(1, stats().operations.ObtainKrakenToken)
+    assert.are.equal(1, srv:count("operations", "ObtainKrakenToken"))
     socket.sleep(1.5)   -- past half the 2 s token lifetime: the next call refreshes
     for i = 1, 10 do tasks[i] = c:spawn(function() return c:viewer() end) end
     for _, t in ipairs(tasks) do assert.is_truthy((t:wait())) end
-    local s = stats()
-    assert.are.equal(2, s.operations.ObtainKrakenToken)
-    assert.are.equal(20, s.operations.Viewer)
+    assert.are.equal(2, srv:count("operations", "ObtainKrakenToken"))
+    assert.are.equal(20, srv:count("operations", "Viewer"))
   end)
 
   it("lets the waiters of a login go on when the task running it is cancelled", function()
-    assert.are.equal(201, (srv:admin("POST", "/_sandbox/faults", {
-      match = { operation = "ObtainKrakenToken" }, times = 1, action = { delay = 2 } })))
+    srv:fault({
+      match = { operation = "ObtainKrakenToken" }, times = 1, action = { delay = 2 } })
     local first = c:spawn(function() return c:viewer() end)
     local second = c:spawn(function() return c:viewer() end)
     c:poll(20)
@@ -409,8 +407,8 @@ describe("async GraphQL", function()
     local body = cjson.encode{ data = cjson.null, errors = { {
       message = "Too many requests.",
       extensions = { errorType = "SERVICE_AVAILABILITY", errorCode = "KT-CT-1199", retryAfter = retry_after } } } }
-    assert.are.equal(201, (srv:admin("POST", "/_sandbox/faults", {
-      match = { route = "POST /v1/graphql/" }, times = 1, action = { status = 200, body = body } })))
+    srv:fault({
+      match = { route = "POST /v1/graphql/" }, times = 1, action = { status = 200, body = body } })
   end
 
   local function gql(query)
@@ -434,7 +432,7 @@ describe("async GraphQL", function()
       assert.are.equal("the GraphQL points allowance is spent (another request was refused):" ..
                        " retry after 3600 s", err.message)
     end
-    assert.are.equal(1, stats().requests["POST /v1/graphql/"])
+    assert.are.equal(1, srv:count("requests", "POST /v1/graphql/"))
     local rest = c:spawn(function() return c:request{ path = { "products" }, auth = "none" } end)
     assert.is_truthy((rest:wait()))
   end)
@@ -457,15 +455,15 @@ describe("async GraphQL", function()
     local body = cjson.encode{ data = cjson.null, errors = { {
       message = "Too many requests.",
       extensions = { errorType = "SERVICE_AVAILABILITY", errorCode = "KT-CT-1199", ttl = os.time() + 3600 } } } }
-    assert.are.equal(201, (srv:admin("POST", "/_sandbox/faults", {
-      match = { route = "POST /v1/graphql/" }, times = 1, action = { status = 200, body = body } })))
+    srv:fault({
+      match = { route = "POST /v1/graphql/" }, times = 1, action = { status = 200, body = body } })
     assert(c:spawn(function() return gql("query { __typename }") end):wait())
     local v, err = c:spawn(function() return gql("query { __typename }") end):wait()
     assert.is_nil(v)
     assert.are.equal("RATE_LIMITED", err.code)
     assert.are.equal("KT-CT-1199", err.graphql_code)
     assert.is_true(err.retry_after > 60, "the ttl, not the 60 s default")
-    assert.are.equal(1, stats().requests["POST /v1/graphql/"])
+    assert.are.equal(1, srv:count("requests", "POST /v1/graphql/"))
   end)
 
   it("waits out a short KT-CT-1199 backoff, then sends", function()
@@ -475,6 +473,6 @@ describe("async GraphQL", function()
     assert.is_false(t:done())
     local doc = assert(t:wait())
     assert.are.equal("Query", doc.data.__typename)
-    assert.are.equal(2, stats().requests["POST /v1/graphql/"])
+    assert.are.equal(2, srv:count("requests", "POST /v1/graphql/"))
   end)
 end)

@@ -27,10 +27,7 @@ describe("the octopus command", function()
       helper.quote(srv.http .. "/v1/")))
   end
 
-  local function logins()
-    local _, body = srv:admin("GET", "/_sandbox/stats")
-    return (body.operations and body.operations.ObtainKrakenToken) or 0
-  end
+  local function logins() return srv:count("operations", "ObtainKrakenToken") end
 
   it("shows the viewer, keeping the token state privately for the next command", function()
     local out, rc = octopus("viewer")

@@ -185,7 +185,7 @@ describe("client:request", function()
   end)
 
   it("reports an HTTP error without a JSON body by its status", function()
-    srv:admin("POST", "/_sandbox/faults", { match = { route = "GET /v1/products/" },
+    srv:fault({ match = { route = "GET /v1/products/" },
       action = { status = 418, body = "teapot" } })
     local _, err = client:request { path = { "products" } }
     assert.equal("HTTP_418", err.code)
@@ -196,7 +196,7 @@ describe("client:request", function()
   end)
 
   it("uses the detail of a JSON 403 as a FORBIDDEN message", function()
-    srv:admin("POST", "/_sandbox/faults", { match = { route = "GET /v1/products/" },
+    srv:fault({ match = { route = "GET /v1/products/" },
       action = { status = 403, body = '{"detail": "You do not have permission."}',
                  headers = { ["Content-Type"] = "application/json" } } })
     local _, err = client:request { path = { "products" } }

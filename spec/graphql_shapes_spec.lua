@@ -18,8 +18,8 @@ describe("GraphQL answers of the wrong shape", function()
   -- the next request for `operation` gets a 200 whose body is `result` (a table or raw text)
   local function reply_with(operation, result)
     local body = type(result) == "string" and result or cjson.encode(result)
-    assert.are.equal(201, (srv:admin("POST", "/_sandbox/faults", {
-      match = { operation = operation }, times = 1, action = { status = 200, body = body } })))
+    srv:fault({
+      match = { operation = operation }, times = 1, action = { status = 200, body = body } })
   end
 
   local function assert_decode(err, message)

@@ -13,18 +13,9 @@ local function client_for(srv, opts)
   return octopus.new(o)
 end
 
-local function stats(srv, name)
-  local _, body = srv:admin("GET", "/_sandbox/stats")
-  return (body.operations and body.operations[name]) or 0
-end
-
-local function fault(srv, spec)
-  assert.equal(201, (srv:admin("POST", "/_sandbox/faults", spec)))
-end
-
 -- a 200 reply whose body is the given GraphQL result
 local function reply_with(srv, operation, result)
-  fault(srv, { match = { operation = operation }, times = 1,
+  srv:fault({ match = { operation = operation }, times = 1,
                action = { status = 200, body = cjson.encode(result) } })
 end
 
@@ -49,13 +40,13 @@ describe("client:graphql", function()
       { n = { creds.accounts[1] } }))
     assert.equal(creds.accounts[1], data.viewer.accounts[1].number)
     assert.equal(1, #data.viewer.accounts)
-    assert.equal(1, stats(srv, "One"))
+    assert.equal(1, srv:count("operations", "One"))
   end)
 
   it("runs a shipped operation by name", function()
     local data = assert(c:graphql("viewer"))
     assert.equal(creds.email, data.viewer.email)
-    assert.equal(1, stats(srv, "Viewer"))
+    assert.equal(1, srv:count("operations", "Viewer"))
   end)
 
   it("keeps partial data and every error", function()
@@ -138,20 +129,20 @@ describe("client:graphql", function()
   end)
 
   it("keeps an HTML or empty 400 body a transport error", function()
-    fault(srv, { match = { operation = "Viewer" }, times = 1,
+    srv:fault({ match = { operation = "Viewer" }, times = 1,
                  action = { status = 400, body = "<html><body>Bad Request</body></html>" } })
     local _, err = c:viewer()
     assert.equal("BAD_REQUEST", err.code)
     assert.equal("http", err.kind)
     assert.is_nil(err.errors)
-    fault(srv, { match = { operation = "Viewer" }, times = 1, action = { status = 400, body = "" } })
+    srv:fault({ match = { operation = "Viewer" }, times = 1, action = { status = 400, body = "" } })
     local _, err2 = c:viewer()
     assert.equal("BAD_REQUEST", err2.code)
     assert.equal("bad request (HTTP 400)", err2.message)
   end)
 
   it("answers DECODE for a 200 body without data", function()
-    fault(srv, { match = { operation = "Viewer" }, times = 1, action = { status = 200, body = "{}" } })
+    srv:fault({ match = { operation = "Viewer" }, times = 1, action = { status = 200, body = "{}" } })
     local _, err = c:viewer()
     assert.equal("DECODE", err.code)
     assert.equal("the GraphQL response has no data", err.message)
@@ -173,25 +164,23 @@ describe("client:graphql", function()
   end)
 
   it("retries a query after a 503, but not a mutation", function()
-    fault(srv, { match = { operation = "Viewer" }, times = 1, action = { status = 503 } })
+    srv:fault({ match = { operation = "Viewer" }, times = 1, action = { status = 503 } })
     assert(c:viewer())
-    local _, body = srv:admin("GET", "/_sandbox/stats")
-    assert.equal(1, body.operations.Viewer)                   -- the faulted attempt is not counted
-    assert.equal(2, body.requests["POST /v1/graphql/"])
-    fault(srv, { match = { operation = "Nothing" }, times = 1, action = { status = 503 } })
+    assert.equal(1, srv:count("operations", "Viewer"))       -- the faulted attempt is not counted
+    assert.equal(2, srv:count("requests", "POST /v1/graphql/"))
+    srv:fault({ match = { operation = "Nothing" }, times = 1, action = { status = 503 } })
     local _, err = c:graphql("mutation Nothing { obtainKrakenToken(input: {APIKey: \"x\"}) { token } }")
     assert.equal("HTTP_503", err.code)
     assert.equal(1, err.attempts)
   end)
 
   it("does not retry a mutation that comes after a fragment in its document", function()
-    fault(srv, { match = { operation = "Late" }, times = 1, action = { status = 503 } })
+    srv:fault({ match = { operation = "Late" }, times = 1, action = { status = 503 } })
     local _, err = c:graphql("fragment T on ObtainKrakenToken { token }\n" ..
       "mutation Late { obtainKrakenToken(input: {APIKey: \"x\"}) { ...T } }")
     assert.equal("HTTP_503", err.code)
     assert.equal(1, err.attempts)
-    local _, body = srv:admin("GET", "/_sandbox/stats")
-    assert.equal(1, body.requests["POST /v1/graphql/"])
+    assert.equal(1, srv:count("requests", "POST /v1/graphql/"))
   end)
 
   it("keeps the password and the API key out of err.errors", function()
@@ -266,7 +255,7 @@ describe("client:graphql", function()
       ids[bill.id] = true
     end
     assert.equal(#all, n)
-    assert.equal(math.ceil(#all / 3), stats(srv, "Bills"))
+    assert.equal(math.ceil(#all / 3), srv:count("operations", "Bills"))
   end)
 
   it("raises the error object mid-iteration and answers KT-CT-1201 without first", function()

@@ -147,6 +147,20 @@ function Server:admin(method, path, body_table)
   return status, ok and decoded or text
 end
 
+-- Installs a fault (POST /_sandbox/faults); raises unless the sandbox took it.
+function Server:fault(spec)
+  local status, body = self:admin("POST", "/_sandbox/faults", spec)
+  if status ~= 201 then error(("fault not installed (HTTP %s): %s"):format(tostring(status),
+    type(body) == "table" and cjson.encode(body) or tostring(body)), 2) end
+end
+
+-- A counter of GET /_sandbox/stats: section "operations" (GraphQL operation names)
+-- or "requests" ("METHOD /path/"); 0 when never seen.
+function Server:count(section, name)
+  local _, body = self:admin("GET", "/_sandbox/stats")
+  return (type(body) == "table" and body[section] and body[section][name]) or 0
+end
+
 -- Stops the server: POST /_sandbox/shutdown, wait up to 5 s, then SIGTERM. Idempotent.
 function Server:stop()
   if self.stopped then return end

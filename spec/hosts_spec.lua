@@ -28,8 +28,8 @@ describe("#hosts async in real hosts", function()
 
   before_each(function()
     assert.are.equal(200, (srv:admin("POST", "/_sandbox/reset")))
-    assert.are.equal(201, (srv:admin("POST", "/_sandbox/faults", {
-      match = { route = "GET /v1/products/" }, times = 20, action = { delay = 0.3 } })))
+    srv:fault({
+      match = { route = "GET /v1/products/" }, times = 20, action = { delay = 0.3 } })
   end)
 
   -- runs a host command with the sandbox URL; -> its result line, exit status, output
@@ -41,10 +41,7 @@ describe("#hosts async in real hosts", function()
     return (helper.read_file(out) or ""):gsub("%s+$", ""), rc, text
   end
 
-  local function products_requests()
-    local _, stats = srv:admin("GET", "/_sandbox/stats")
-    return stats.requests["GET /v1/products/"]
-  end
+  local function products_requests() return srv:count("requests", "GET /v1/products/") end
 
   it("serves 20 concurrent requests inside Neovim while the editor timer ticks", function()
     if not have("nvim") then return pending("nvim is not installed") end

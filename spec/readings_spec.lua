@@ -155,8 +155,7 @@ describe("client:readings", function()
     assert.equal("2026-10-01T00:00:00+09:00", rows[1].start_iso)
     assert.equal("2026-11-01T00:00:00+09:00", rows[#rows].end_iso)
     assert.same({ "1/5", "2/5", "3/5", "4/5", "5/5" }, progress)
-    local _, body = srv:admin("GET", "/_sandbox/stats")
-    assert.equal(5, body.operations.HalfHourlyReadings)
+    assert.equal(5, srv:count("operations", "HalfHourlyReadings"))
   end)
 
   it("never loses rows past the API's 1488-row cap", function()
@@ -180,8 +179,7 @@ describe("client:readings", function()
     same_rows(ds:readings(spin, time.parse("2026-10-01"), time.parse("2026-11-01")), rows)
     for i = 2, #rows do assert.equal(rows[i - 1].end_at, rows[i].start_at) end
     assert.same({ "1/2", "2/2" }, progress)                     -- the 31 days, then its two halves
-    local _, body = srv:admin("GET", "/_sandbox/stats")
-    assert.equal(3, body.operations.HalfHourlyReadings)
+    assert.equal(3, srv:count("operations", "HalfHourlyReadings"))
   end)
 
   -- a 200 answer to the next readings query holding n rows, all at the given start
@@ -193,16 +191,15 @@ describe("client:readings", function()
     end
     local body = cjson.encode { data = { account = { properties = { { electricitySupplyPoints = {
       { spin = spin, halfHourlyReadings = raw } } } } } } }
-    assert.equal(201, (srv:admin("POST", "/_sandbox/faults", { match = { operation = "HalfHourlyReadings" },
-      times = 1, action = { status = 200, body = body } })))
+    srv:fault({ match = { operation = "HalfHourlyReadings" },
+      times = 1, action = { status = 200, body = body } })
   end
 
   it("splits a day-long window at a half hour when it comes back capped", function()
     capped_reply(1488, "2026-10-01T00:00:00+09:00")
     local rows = assert(c:readings(creds.accounts[1], { from = "2026-10-01", to = "2026-10-02" }):all())
     same_rows(ds:readings(spin, time.parse("2026-10-01"), time.parse("2026-10-02")), rows)
-    local _, body = srv:admin("GET", "/_sandbox/stats")
-    assert.equal(2, body.operations.HalfHourlyReadings)         -- the faulted answer is not counted
+    assert.equal(2, srv:count("operations", "HalfHourlyReadings"))         -- the faulted answer is not counted
   end)
 
   it("answers DECODE when one half hour comes back with 1488 rows", function()

@@ -83,7 +83,7 @@ describe("redaction", function()
 
   it("scrubs secrets a server echoes back in an error detail", function()
     local c = new_client(srv.credentials.api_key)
-    srv:admin("POST", "/_sandbox/faults", { match = { route = "GET /v1/products/" },
+    srv:fault({ match = { route = "GET /v1/products/" },
       action = { status = 400, headers = { ["Content-Type"] = "application/json" },
                  body = '{"detail": "bad password hunter2-password"}' } })
     local _, err = c:request { path = { "products" } }
@@ -105,12 +105,12 @@ describe("redaction", function()
 
   it("keeps timeouts and server errors free of secrets", function()
     local c = new_client(srv.credentials.api_key, { timeout = 0.3 })
-    srv:admin("POST", "/_sandbox/faults", { match = { route = "GET /v1/products/" }, times = 2,
+    srv:fault({ match = { route = "GET /v1/products/" }, times = 2,
                                             action = { delay = 1 } })
     local _, err = c:request { path = { "products" } }
     assert.equal("TIMEOUT", err.code)
     assert_clean(err)
-    srv:admin("POST", "/_sandbox/faults", { match = { route = "GET /v1/products/" }, times = 2,
+    srv:fault({ match = { route = "GET /v1/products/" }, times = 2,
                                             action = { status = 503 } })
     _, err = c:request { path = { "products" } }
     assert.equal("HTTP_503", err.code)

@@ -17,14 +17,10 @@ describe("retries", function()
   end
 
   local function fault(route, action, times)
-    local status = srv:admin("POST", "/_sandbox/faults", { match = { route = route }, times = times or 1, action = action })
-    assert.equal(201, status)
+    srv:fault({ match = { route = route }, times = times or 1, action = action })
   end
 
-  local function hits(route)
-    local _, stats = srv:admin("GET", "/_sandbox/stats")
-    return stats.requests[route] or 0
-  end
+  local function hits(route) return srv:count("requests", route) end
 
   lazy_setup(function()
     srv = helper.start_server { app = "sandbox" }

@@ -86,10 +86,7 @@ describe("token files", function()
   end)
   after_each(function() os.execute("rm -rf " .. helper.quote(dir)) end)
 
-  local function logins()
-    local _, body = srv:admin("GET", "/_sandbox/stats")
-    return (body.operations and body.operations.ObtainKrakenToken) or 0
-  end
+  local function logins() return srv:count("operations", "ObtainKrakenToken") end
 
   local function client(path, extra)
     local o = { rest_url = srv.http .. "/v1/", graphql_url = srv.http .. "/v1/graphql/",

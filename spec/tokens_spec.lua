@@ -11,20 +11,6 @@ local socket = require "socket"
 
 local ACCESS_TTL, REFRESH_TTL = 4, 7
 
-local function stats(srv, name)
-  local _, body = srv:admin("GET", "/_sandbox/stats")
-  return (body.operations and body.operations[name]) or 0
-end
-
-local function graphql_requests(srv)
-  local _, body = srv:admin("GET", "/_sandbox/stats")
-  return (body.requests and body.requests["POST /v1/graphql/"]) or 0
-end
-
-local function fault(srv, spec)
-  local status = srv:admin("POST", "/_sandbox/faults", spec)
-  assert.equal(201, status)
-end
 
 -- waits (bounded: 15 s) until cond() holds
 local function wait_until(cond)
@@ -53,7 +39,7 @@ describe("Kraken tokens", function()
 
   it("keeps a session working across several access tokens and a refresh token", function()
     local c = client_for(srv, { api_key = creds.api_key })
-    local function tokens() return stats(srv, "ObtainKrakenToken") end
+    local function tokens() return srv:count("operations", "ObtainKrakenToken") end
     assert.equal(creds.email, assert(c:viewer()).email)        -- lazy login
     assert.equal(1, tokens())
     assert(c:viewer())                                          -- still fresh: no mutation
@@ -78,7 +64,7 @@ describe("Kraken tokens", function()
     assert.is_not.equal(first.refresh_token, c:token_state().refresh_token)
     assert.equal(2, auth.state(c).logins)
     assert.equal(2, auth.state(c).refreshes)
-    assert.equal(5, stats(srv, "Viewer"))
+    assert.equal(5, srv:count("operations", "Viewer"))
   end)
 
   it("logs in explicitly with client:login() and reports the state to on_token", function()
@@ -86,14 +72,14 @@ describe("Kraken tokens", function()
     local c = client_for(srv, { email = creds.email, password = creds.password,
       on_token = function(state) seen[#seen + 1] = state end })
     assert.is_true(c:login())
-    assert.equal(1, stats(srv, "ObtainKrakenToken"))
+    assert.equal(1, srv:count("operations", "ObtainKrakenToken"))
     assert.equal(1, #seen)
     assert.equal("string", type(seen[1].token))
     assert.equal("number", type(seen[1].exp))
     assert.equal("string", type(seen[1].refresh_token))
     assert.equal("number", type(seen[1].refresh_expires_at))
     assert(c:viewer())
-    assert.equal(1, stats(srv, "ObtainKrakenToken"))
+    assert.equal(1, srv:count("operations", "ObtainKrakenToken"))
   end)
 
   it("restores a persisted token state without logging in", function()
@@ -101,7 +87,7 @@ describe("Kraken tokens", function()
     assert(c1:login())
     local c2 = client_for(srv, { api_key = creds.api_key, token_state = c1:token_state() })
     assert(c2:viewer())
-    assert.equal(1, stats(srv, "ObtainKrakenToken"))
+    assert.equal(1, srv:count("operations", "ObtainKrakenToken"))
   end)
 
   it("works from a user-supplied refresh token alone", function()
@@ -110,7 +96,7 @@ describe("Kraken tokens", function()
     local c2 = client_for(srv, { refresh_token = c1:token_state().refresh_token })
     assert.is_true(c2:login())                                  -- a refresh, not a login
     assert.equal(creds.email, assert(c2:viewer()).email)
-    assert.equal(2, stats(srv, "ObtainKrakenToken"))
+    assert.equal(2, srv:count("operations", "ObtainKrakenToken"))
     assert.equal(1, auth.state(c2).refreshes)
     assert.equal(0, auth.state(c2).logins)
   end)
@@ -120,16 +106,16 @@ describe("Kraken tokens", function()
     assert.is_true(org:login())
     local psk = client_for(srv, { pre_signed_key = creds.pre_signed_key })
     assert.is_table(assert(psk:viewer()).accounts)
-    assert.equal(2, stats(srv, "ObtainKrakenToken"))
+    assert.equal(2, srv:count("operations", "ObtainKrakenToken"))
   end)
 
   it("refreshes once and retries once after KT-CT-1124", function()
     local c = client_for(srv, { api_key = creds.api_key })
     assert(c:login())
-    fault(srv, { match = { operation = "Viewer" }, times = 1, action = { expire_token = true } })
+    srv:fault({ match = { operation = "Viewer" }, times = 1, action = { expire_token = true } })
     assert(c:viewer())
-    assert.equal(2, stats(srv, "ObtainKrakenToken"))
-    assert.equal(2, stats(srv, "Viewer"))
+    assert.equal(2, srv:count("operations", "ObtainKrakenToken"))
+    assert.equal(2, srv:count("operations", "Viewer"))
     assert.equal(1, auth.state(c).refreshes)
   end)
 
@@ -147,21 +133,21 @@ describe("Kraken tokens", function()
   it("fails with AUTH when the token is still rejected after one refresh", function()
     local c = client_for(srv, { api_key = creds.api_key })
     assert(c:login())
-    fault(srv, { match = { operation = "Viewer" }, times = 2, action = { expire_token = true } })
+    srv:fault({ match = { operation = "Viewer" }, times = 2, action = { expire_token = true } })
     local v, err = c:viewer()
     assert.is_nil(v)
     assert.equal("AUTH", err.code)
     assert.equal("auth", err.kind)
     assert.equal("KT-CT-1124", err.graphql_code)
     assert.equal("AUTH: Signature of the JWT has expired.: Token has expired. (KT-CT-1124)", tostring(err))
-    assert.equal(2, stats(srv, "ObtainKrakenToken"))
-    assert.equal(2, stats(srv, "Viewer"))
+    assert.equal(2, srv:count("operations", "ObtainKrakenToken"))
+    assert.equal(2, srv:count("operations", "Viewer"))
   end)
 
   it("logs in again with the primary credential when the refresh token is invalid", function()
     local c = client_for(srv, { api_key = creds.api_key, refresh_token = "not-a-refresh-token" })
     assert(c:viewer())
-    assert.equal(2, stats(srv, "ObtainKrakenToken"))           -- refresh (1135), then login
+    assert.equal(2, srv:count("operations", "ObtainKrakenToken"))           -- refresh (1135), then login
     assert.equal(1, auth.state(c).logins)
     assert.is_not.equal("not-a-refresh-token", c:token_state().refresh_token)
   end)
@@ -173,7 +159,7 @@ describe("Kraken tokens", function()
     assert.equal("AUTH", err.code)
     assert.equal("the refresh token has expired or is invalid and there is no credential to log in" ..
       " again (give api_key, email and password, organization_secret_key or pre_signed_key)", err.message)
-    assert.equal(1, stats(srv, "ObtainKrakenToken"))
+    assert.equal(1, srv:count("operations", "ObtainKrakenToken"))
   end)
 
   it("tries a wrong password once, then fails fast with AUTH_INVALID", function()
@@ -185,7 +171,7 @@ describe("Kraken tokens", function()
     assert.equal("KT-CT-1138", err.graphql_code)
     assert.equal("Please make sure the email address and password are correct. (KT-CT-1138)", err.message)
     assert.is_false(err.retryable)
-    assert.equal(1, stats(srv, "ObtainKrakenToken"))
+    assert.equal(1, srv:count("operations", "ObtainKrakenToken"))
     for _ = 1, 3 do                                             -- sticky: no more logins
       local v2, err2 = c:viewer()
       assert.is_nil(v2)
@@ -194,11 +180,11 @@ describe("Kraken tokens", function()
       assert.is_nil(ok)
       assert.equal("AUTH_INVALID", err3.code)
     end
-    assert.equal(1, stats(srv, "ObtainKrakenToken"))
-    assert.equal(0, stats(srv, "Viewer"))
+    assert.equal(1, srv:count("operations", "ObtainKrakenToken"))
+    assert.equal(0, srv:count("operations", "Viewer"))
     assert.is_true(c:login { email = creds.email, password = creds.password })   -- new credentials
     assert(c:viewer())
-    assert.equal(2, stats(srv, "ObtainKrakenToken"))
+    assert.equal(2, srv:count("operations", "ObtainKrakenToken"))
   end)
 
   it("fails with AUTH_INVALID for a wrong API key (KT-CT-1139)", function()
@@ -208,17 +194,17 @@ describe("Kraken tokens", function()
     assert.equal("AUTH_INVALID", err.code)
     assert.equal("KT-CT-1139", err.graphql_code)
     assert.equal("Please make sure the API key is correct. (KT-CT-1139)", err.message)
-    assert.equal(1, stats(srv, "ObtainKrakenToken"))
+    assert.equal(1, srv:count("operations", "ObtainKrakenToken"))
   end)
 
   it("does not retry the token mutation on a 503 (it is not idempotent)", function()
     local c = client_for(srv, { api_key = creds.api_key, retries = 3, backoff = { base = 0.01, cap = 0.01 } })
-    fault(srv, { match = { operation = "ObtainKrakenToken" }, times = 1, action = { status = 503 } })
+    srv:fault({ match = { operation = "ObtainKrakenToken" }, times = 1, action = { status = 503 } })
     local ok, err = c:login()
     assert.is_nil(ok)
     assert.equal("HTTP_503", err.code)
     assert.equal(1, err.attempts)
-    assert.equal(1, graphql_requests(srv))
+    assert.equal(1, srv:count("requests", "POST /v1/graphql/"))
     assert.is_true(c:login())                                   -- not sticky
   end)
 
@@ -231,7 +217,7 @@ describe("Kraken tokens", function()
     assert.equal("KT-CT-1112", err.graphql_code)
     assert.equal("'Authorization' header not provided. (KT-CT-1112); give the client api_key, email" ..
       " and password, organization_secret_key, pre_signed_key or refresh_token", err.message)
-    assert.equal(0, stats(srv, "ObtainKrakenToken"))
+    assert.equal(0, srv:count("operations", "ObtainKrakenToken"))
   end)
 
   -- The single-flight contract (docs/INTERNALS.md) seen from a transport that has
@@ -270,7 +256,7 @@ describe("Kraken tokens", function()
     auth.state(c).inflight = other
     assert(c:viewer())
     assert.equal(1, waited)
-    assert.equal(1, stats(srv, "ObtainKrakenToken"))
+    assert.equal(1, srv:count("operations", "ObtainKrakenToken"))
   end)
 
   it("keeps secrets out of tostring(client) and out of error messages", function()
@@ -279,7 +265,7 @@ describe("Kraken tokens", function()
     local st = c:token_state()
     local secret_body = '{"data": null, "errors": [{"message": "bad token ' .. st.token .. ' key ' ..
       creds.api_key .. '", "extensions": {"errorCode": "KT-CT-1111"}}]}'
-    fault(srv, { match = { operation = "Viewer" }, times = 1, action = { status = 200, body = secret_body } })
+    srv:fault({ match = { operation = "Viewer" }, times = 1, action = { status = 200, body = secret_body } })
     local v, err = c:viewer()
     assert.is_nil(v)
     assert.equal("FORBIDDEN", err.code)
@@ -310,13 +296,13 @@ describe("a late token rejection", function()
     local t1 = c:token_state().token
     local iat = auth.state(c).iat
     wait_until(function() return os.time() > iat end)           -- so T2 ~= T1
-    fault(srv, { match = { operation = "Viewer" }, times = 1, action = { delay = 0.5, expire_token = true } })
-    fault(srv, { match = { operation = "Viewer" }, times = 1, action = { expire_token = true } })
+    srv:fault({ match = { operation = "Viewer" }, times = 1, action = { delay = 0.5, expire_token = true } })
+    srv:fault({ match = { operation = "Viewer" }, times = 1, action = { expire_token = true } })
     local a = c:spawn(function() return c:viewer() end)
     local b = c:spawn(function() return c:viewer() end)
     assert.equal(creds.email, assert(a:wait()).email)
     assert.equal(creds.email, assert(b:wait()).email)
-    assert.equal(2, stats(srv, "ObtainKrakenToken"))           -- 1 login + 1 refresh
+    assert.equal(2, srv:count("operations", "ObtainKrakenToken"))           -- 1 login + 1 refresh
     assert.equal(1, auth.state(c).logins)
     assert.equal(1, auth.state(c).refreshes)
     assert.is_not.equal(t1, c:token_state().token)
