@@ -70,10 +70,7 @@ local function parse(argv, first, known)
   return opts, extra
 end
 
-local function json_encode(t)
-  local cjson = require "cjson"
-  return (cjson.encode(t):gsub("\\/", "/"))
-end
+local function json_encode(t) return require("octopus.core").json.encode(t) end
 
 local commands = {}
 
@@ -173,7 +170,7 @@ local function api_command(argv, needs_arg, fn)
   local shown = value.text
   value.text = nil
   if opts.json then
-    io.stdout:write(require("octopus").json.encode(value), "\n")
+    io.stdout:write(json_encode(value), "\n")
   elseif shown then
     io.stdout:write(shown, "\n")
   end
