@@ -176,7 +176,7 @@ describe("client:request", function()
     end }
     assert.is_table(data)
     assert.equal(1, seen)
-    local errors = require "octopus.errors"
+    local errors = require "octopus.pipeline.errors"
     local _, err = client:request { path = { "products" }, auth = function()
       return nil, errors.new { code = "AUTH", kind = "auth", message = "no token" }
     end }

@@ -1,6 +1,6 @@
 -- octopus.errors: error objects, adopting C errors, redaction, HTTP dates, Retry-After.
 local core = require "octopus.core"
-local errors = require "octopus.errors"
+local errors = require "octopus.pipeline.errors"
 local socket = require "socket"
 
 -- raises(fn, text): fn raises a message ending with text (callers' positions vary).
@@ -10,7 +10,7 @@ local function raises(fn, text)
   assert.are.equal(text, tostring(err):sub(-#text))
 end
 
-describe("octopus.errors", function()
+describe("octopus.pipeline.errors", function()
   describe("new", function()
     it("builds an error that prints as CODE: message", function()
       local e = errors.new { code = "NOT_FOUND", kind = "http", status = 404, message = "Not found.",

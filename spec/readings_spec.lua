@@ -4,8 +4,8 @@
 -- same seed), across the API's 1488-row cap.
 local helper = require "helper"
 local octopus = require "octopus"
-local readings = require "octopus.readings"
-local time = require "octopus.time"
+local readings = require "octopus.graphql.readings"
+local time = require "octopus.pipeline.time"
 local cjson = require "cjson"
 
 local JST = time.zone("Asia/Tokyo")

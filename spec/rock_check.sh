@@ -13,5 +13,5 @@ LUA_CPATH="$tree/lib/lua/5.4/?.so;;" \
              assert(o.json.encode(o.json.decode("[1,2]")) == "[1,2]")
              local g = require "octopus.graphql"
              assert(g.documents.viewer:find("viewer", 1, true), "shipped .graphql documents installed")
-             assert(require("octopus.async") and require("octopus.token_file"))
+             assert(require("octopus.async") and require("octopus.graphql.token_file"))
              print("rock ok: octopus " .. o.version)'

@@ -1,5 +1,5 @@
 -- octopus.time: ISO 8601 with offsets, fixed zones, JST windows; TZ-independent.
-local time = require "octopus.time"
+local time = require "octopus.pipeline.time"
 
 local function iso(t, z) return time.format(t, z or "Asia/Tokyo") end
 
@@ -9,7 +9,7 @@ local function raises(fn, msg)
   assert.are.equal(msg, err)
 end
 
-describe("octopus.time", function()
+describe("octopus.pipeline.time", function()
   describe("zones", function()
     it("knows Asia/Tokyo as a fixed +09:00 offset", function()
       local z = time.zone("Asia/Tokyo")
@@ -216,7 +216,7 @@ describe("octopus.time", function()
     -- The same script under two TZ settings must print the same lines.
     local script = [[
       package.path = "lua/?.lua;" .. package.path
-      local t = require "octopus.time"
+      local t = require "octopus.pipeline.time"
       print(t.parse("2026-11-01"), t.parse("2026-11-01T00:00:00"), t.format(1795608000))
       print(t.today("Asia/Tokyo", 1795608000))
       print(t.this_month("Asia/Tokyo", 1795608000))

@@ -4,7 +4,7 @@
 local helper = require "helper"
 local octopus = require "octopus"
 local core = require "octopus.core"
-local token_file = require "octopus.token_file"
+local token_file = require "octopus.graphql.token_file"
 
 local function tmpdir()
   return (helper.run("mktemp -d /tmp/octopus-tokens.XXXXXXXX"):gsub("%s+$", ""))

@@ -1,4 +1,4 @@
--- spec/tokens_spec.lua: the Kraken token lifecycle (octopus.auth) against the sandbox,
+-- spec/tokens_spec.lua: the Kraken token lifecycle (octopus.graphql.auth) against the sandbox,
 -- with token lifetimes shortened to seconds (--access-ttl 4 --refresh-ttl 7).
 --
 -- Token mutations are counted by the sandbox (GET /_sandbox/stats, operation
@@ -6,7 +6,7 @@
 -- socket.sleep calls; no assertion is about a duration.
 local helper = require "helper"
 local octopus = require "octopus"
-local auth = require "octopus.auth"
+local auth = require "octopus.graphql.auth"
 local socket = require "socket"
 
 local ACCESS_TTL, REFRESH_TTL = 4, 7

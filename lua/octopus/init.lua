@@ -5,14 +5,14 @@
 --
 -- Invariant: this module only wires pieces together (no state of its own).
 local core = require "octopus.core"
-local client = require "octopus.client"
+local client = require "octopus.pipeline.client"
 
 return {
   new = client.new,
   json = core.json,
   null = core.json.null,
-  time = require "octopus.time",
-  errors = require "octopus.errors",
-  readings = require "octopus.readings",   -- pure helpers: by_day, by_month, windows, ...
+  time = require "octopus.pipeline.time",
+  errors = require "octopus.pipeline.errors",
+  readings = require "octopus.graphql.readings",   -- pure helpers: by_day, by_month, windows, ...
   version = core.version,
 }

@@ -19,7 +19,7 @@
 --  * wait/notify are plain functions (auth.lua calls transport.wait(inflight)), bound
 --    to this scheduler; a method call works too.
 local core = require "octopus.core"
-local errors = require "octopus.errors"
+local errors = require "octopus.pipeline.errors"
 
 local type, ipairs, pairs, pcall, error, setmetatable, getmetatable, select, rawget =
   type, ipairs, pairs, pcall, error, setmetatable, getmetatable, select, rawget

@@ -6,7 +6,7 @@
 --   / :rate_limit() -> the operation's object | nil, err
 --   client:connection(document, variables, path [, { page_size }]) -> Relay iterator (relay.lua)
 --   client:login([credentials]) -> true | nil, err ; client:token_state() -> table | nil (auth.lua)
---   client:readings(account, opts) -> readings iterator (octopus.readings)
+--   client:readings(account, opts) -> readings iterator (octopus.graphql.readings)
 --   M.post(client, text, variables, opts) / M.response(client, res, err): the raw steps (auth.lua)
 --
 -- Shipped operations are the *.graphql files beside this module, read once at require
@@ -45,9 +45,9 @@
 -- (fragments skipped; strings and comments ignored) is a mutation.
 -- Messages are scrubbed of the client's secrets.
 local core = require "octopus.core"
-local errors = require "octopus.errors"
-local client_mod = require "octopus.client"
-local auth = require "octopus.auth"
+local errors = require "octopus.pipeline.errors"
+local client_mod = require "octopus.pipeline.client"
+local auth = require "octopus.graphql.auth"
 local relay = require "octopus.graphql.relay"
 
 local json = core.json
@@ -427,7 +427,7 @@ function M.login(client, credentials) return auth.login(client, credentials) end
 function M.token_state(client) return auth.token_state(client) end
 
 -- client:readings(account, opts) -> readings iterator (see octopus.readings)
-function M.readings(client, account, opts) return require("octopus.readings").fetch(client, account, opts) end
+function M.readings(client, account, opts) return require("octopus.graphql.readings").fetch(client, account, opts) end
 
 M.pick = pick
 return M

@@ -13,8 +13,8 @@
 -- page asks `after` = the previous page's endCursor; a page that says hasNextPage but
 -- gives no endCursor (or repeats one) ends the walk with a DECODE error, never a loop.
 local core = require "octopus.core"
-local errors = require "octopus.errors"
-local page = require "octopus.page"
+local errors = require "octopus.pipeline.errors"
+local page = require "octopus.pipeline.page"
 
 local json = core.json
 local null = json.null

@@ -1,6 +1,6 @@
 -- octopus.rest.industry: /v1/industry/grid-supply-points/ (optionally by postcode).
 -- Invariant: returns a lazy page iterator; unknown options raise.
-local page = require "octopus.page"
+local page = require "octopus.pipeline.page"
 local common = require "octopus.rest.common"
 
 local Industry = { __name = "octopus.Industry" }

@@ -5,7 +5,7 @@
 -- Invariants: consumption returns a lazy page iterator; periods go out as ISO
 -- 8601 with the client's zone offset; page_size defaults to the endpoint cap
 -- (25000) when a period is given; group_by / order_by are checked before sending.
-local page = require "octopus.page"
+local page = require "octopus.pipeline.page"
 local common = require "octopus.rest.common"
 
 local setmetatable = setmetatable

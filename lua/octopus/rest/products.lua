@@ -4,8 +4,8 @@
 -- Invariants: list filters are checked before any request (unknown filter
 -- raises naming it); booleans go out as "true"/"false"; available_at and
 -- tariffs_active_at go out as ISO 8601 with the client's zone offset.
-local page = require "octopus.page"
-local errors = require "octopus.errors"
+local page = require "octopus.pipeline.page"
+local errors = require "octopus.pipeline.errors"
 local common = require "octopus.rest.common"
 
 local type, setmetatable, tostring = type, setmetatable, tostring

@@ -5,7 +5,7 @@
 -- Invariants: each call returns a lazy page iterator; periods go out as
 -- period_from/period_to ISO 8601 with the client's zone offset; page_size
 -- defaults to the endpoint cap (1500) when a period is given.
-local page = require "octopus.page"
+local page = require "octopus.pipeline.page"
 local common = require "octopus.rest.common"
 
 local setmetatable = setmetatable

@@ -38,7 +38,7 @@
 --    and ends it with CANCELLED at once; its coroutine then unwinds (the error is
 --    raised where it was parked, so pcall/cleanup code runs) without new I/O.
 local core = require "octopus.core"
-local errors = require "octopus.errors"
+local errors = require "octopus.pipeline.errors"
 local transport = require "octopus.async.transport"
 local map = require "octopus.async.map"
 local task_of = transport.task_of

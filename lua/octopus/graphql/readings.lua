@@ -28,9 +28,9 @@
 --    with several raises naming the option. Decode failures -> DECODE errors.
 --  * Helpers are pure: M.windows, M.split, M.parse, M.clip, M.dedup, M.by_day, M.by_month.
 local core = require "octopus.core"
-local errors = require "octopus.errors"
-local time = require "octopus.time"
-local page = require "octopus.page"
+local errors = require "octopus.pipeline.errors"
+local time = require "octopus.pipeline.time"
+local page = require "octopus.pipeline.page"
 
 local json = core.json
 local null = json.null

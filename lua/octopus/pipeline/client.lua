@@ -17,9 +17,9 @@
 --    403 from the CDN: retryable=true for the caller, but hammering a block
 --    makes it worse), DECODE. Bounded by `retries` and `max_retry_time`.
 local core = require "octopus.core"
-local errors = require "octopus.errors"
-local time = require "octopus.time"
-local url = require "octopus.url"
+local errors = require "octopus.pipeline.errors"
+local time = require "octopus.pipeline.time"
+local url = require "octopus.pipeline.url"
 
 local json = core.json
 local type, pairs, ipairs, tostring, error, next = type, pairs, ipairs, tostring, error, next
@@ -129,10 +129,10 @@ end
 
 -- token_file = path: restore the token state from it (unless token_state is given,
 -- or it was saved for another endpoint or credential) and save every new one to it,
--- privately (octopus.token_file). A file that others
+-- privately (octopus.graphql.token_file). A file that others
 -- can read is not used; the reason goes to the log as { event = "token_file", error = err }.
 local function use_token_file(self, p, path, opts)
-  local token_file = require "octopus.token_file"
+  local token_file = require "octopus.graphql.token_file"
   local store, credential = token_file.new(path), token_file.credential_id(opts)
   if not p.token_state then
     local state, err = store:load(self.graphql_url, credential)

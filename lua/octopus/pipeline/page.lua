@@ -12,7 +12,7 @@
 --   it:pages()  -> iterator over whole pages (the `results` arrays; raises on error)
 --   it.count    the server's total count, known after the first page
 local core = require "octopus.core"
-local errors = require "octopus.errors"
+local errors = require "octopus.pipeline.errors"
 
 local json = core.json
 local type, error, setmetatable, pairs = type, error, setmetatable, pairs
@@ -120,7 +120,7 @@ M.iterator(Rest)
 
 function Rest:__tostring() return "octopus.Pages" end
 
--- GraphQL Relay connections (octopus.graphql.relay) and readings (octopus.readings)
+-- GraphQL Relay connections (octopus.graphql.relay) and readings (octopus.graphql.readings)
 -- use the same M.iterator interface.
 
 return M

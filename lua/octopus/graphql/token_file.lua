@@ -2,7 +2,7 @@
 -- read, so a CLI or a plugin survives restarts without logging in again.
 --
 --   octopus.new{ email =, password =, token_file = path }     -- the usual way, or by hand:
---   local store = require("octopus.token_file").new(path)
+--   local store = require("octopus.graphql.token_file").new(path)
 --   store:load(graphql_url [, credential]) -> state | nil [, err]
 --   store:save(state, graphql_url [, credential]) -> true | nil, err
 --   (credential: M.credential_id(opts), the identity of the login the state belongs to)
@@ -17,7 +17,7 @@
 -- file keeps a fingerprint, never the credential) is not used. Errors name the
 -- path, never the token.
 local core = require "octopus.core"
-local errors = require "octopus.errors"
+local errors = require "octopus.pipeline.errors"
 
 local json = core.json
 local type, error, setmetatable, tostring = type, error, setmetatable, tostring

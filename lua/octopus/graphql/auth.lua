@@ -36,8 +36,8 @@
 --  * New tokens are registered as client secrets, so no error message shows them;
 --    nothing here logs.
 local core = require "octopus.core"
-local errors = require "octopus.errors"
-local client_mod = require "octopus.client"
+local errors = require "octopus.pipeline.errors"
+local client_mod = require "octopus.pipeline.client"
 
 local type, pairs, tostring, error, pcall, require = type, pairs, tostring, error, pcall, require
 local floor, min, random = math.floor, math.min, math.random

@@ -21,7 +21,7 @@
 -- Invariants: messages and URLs pass through redact/redact_url before they are
 -- stored by the client; this module never logs. Pure Lua, 5.1/LuaJIT and 5.4.
 
-local days_from_civil = require("octopus.time").days_from_civil
+local days_from_civil = require("octopus.pipeline.time").days_from_civil
 local core = require "octopus.core"
 
 local type, pairs, tostring, tonumber, error, setmetatable, getmetatable =

@@ -140,7 +140,7 @@ local function api_client(opts)
     o.graphql_url = opts["graphql-url"] or (opts.url:gsub("/?$", "/") .. "graphql/")
   end
   if not opts["no-token-file"] then
-    o.token_file = opts["token-file"] or require("octopus.token_file").default_path()
+    o.token_file = opts["token-file"] or require("octopus.graphql.token_file").default_path()
   end
   o.log = function(e)
     if e.event == "token_file" then io.stderr:write("octopus: ", tostring(e.error), "\n") end
@@ -194,8 +194,8 @@ end
 function commands.logout(argv)
   return api_command(argv, nil, function(_, _, opts)
     if opts["no-token-file"] then error("logout forgets a token file: --no-token-file leaves nothing to do", 0) end
-    local path = opts["token-file"] or require("octopus.token_file").default_path()
-    if path then require("octopus.token_file").new(path):clear() end
+    local path = opts["token-file"] or require("octopus.graphql.token_file").default_path()
+    if path then require("octopus.graphql.token_file").new(path):clear() end
     return text({ "token state forgotten" }, { ok = true })
   end)
 end
@@ -236,7 +236,7 @@ function commands.readings(argv)
     local it = client:readings(number, { from = opts.from, to = opts.to, supply_point = opts["supply-point"] })
     local rows, err = it:all()
     if not rows then return nil, err end
-    local readings = require "octopus.readings"
+    local readings = require "octopus.graphql.readings"
     local lines = {}
     if by then
       local buckets = readings["by_" .. by](rows, client.zone)
