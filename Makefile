@@ -34,7 +34,7 @@ SO   := $(OUT)/octopus/core.so
 
 BUSTED  := /usr/bin/busted
 DEBIAN_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
-  lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev libcurl4-openssl-dev lua-cjson lua-dkjson lua-busted lua-socket lua-sec \
+  lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev libcurl4-openssl-dev libsqlite3-dev lua-cjson lua-dkjson lua-busted lua-socket lua-sec \
   luarocks nginx-light openssl clang libclang-rt-14-dev valgrind neovim love ca-certificates
 
 .PHONY: all build deps test test-lua test-jit test-compat test-asan test-valgrind test-rock rockspec demo sandbox bench bench-json fuzz clean
@@ -138,6 +138,34 @@ bench-async: build
 	$(MAKE) --no-print-directory build LUA=luajit
 	lua5.4 bench/async_bench.lua
 	luajit bench/async_bench.lua
+
+# ---- octopus.sqlite (issue 12): its own module, so the HTTP client alone never needs
+# libsqlite3. csrc/sqlite/*.c is outside core.so's $(wildcard csrc/*.c); error.c is
+# compiled into both (its symbols are hidden).
+SQLITE_SRCS := $(wildcard csrc/sqlite/*.c) csrc/error.c
+SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+SQLITE_SO   := $(OUT)/octopus/sqlite.so
+ASAN_SQLITE_SO := build/asan/octopus/sqlite.so
+build: $(SQLITE_SO)
+$(SQLITE_SO): $(SQLITE_SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -fPIC -fvisibility=hidden $(LUA_INC) $(CURL_CFLAGS) \
+	  -shared -o $@ $(SQLITE_SRCS) $(SQLITE_LIBS)
+ifeq ($(OUT),build/5.4)
+	@mkdir -p octopus && ln -sf ../$(SQLITE_SO) octopus/sqlite.so
+endif
+test-asan: $(ASAN_SQLITE_SO)
+$(ASAN_SQLITE_SO): $(SQLITE_SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	clang -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  $(WARN) -fPIC -shared -fvisibility=hidden -I/usr/include/lua5.4 $(CURL_CFLAGS) -o $@ $(SQLITE_SRCS) $(SQLITE_LIBS)
+# insert / read / by-day / export a decade / re-sync against the sandbox (bench/store_bench.lua)
+.PHONY: bench-store
+bench-store: build
+	lua5.4 bench/store_bench.lua
+	$(MAKE) --no-print-directory build LUA=luajit
+	luajit bench/store_bench.lua
+# ---- end octopus.sqlite
 
 FUZZ_SECONDS ?= 60
 FUZZ_CC := clang -O1 -g -fsanitize=fuzzer,address,undefined -I/usr/include/lua5.4 -Icsrc
