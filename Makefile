@@ -1,7 +1,8 @@
 # octopus -- build, test, demo, bench.
 #
-#   make                 build octopus/core.so for Lua 5.4 (require "octopus.core" from here)
+#   make                 build build/5.4/octopus/core.so (Lua 5.4; add build/5.4/?.so to package.cpath)
 #   make LUA=luajit      build build/luajit/octopus/core.so (Lua 5.1 ABI: LuaJIT, Neovim, LÖVE)
+#   make nvim            the Neovim plugin's build step: LuaJIT core installed as lua/octopus/core.so
 #   make deps            install the Debian packages the project needs (as root, idempotent)
 #   make test            deps + busted under Lua 5.4, LuaJIT and 5.1-5.3 + ASan/UBSan + luarocks install check
 #   make demo            deps + build + sandbox + examples/demo.lua against it
@@ -37,18 +38,26 @@ DEBIAN_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev luajit liblua
   lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev libcurl4-openssl-dev libsqlite3-dev lua-cjson lua-dkjson lua-busted lua-socket lua-sec \
   luarocks nginx-light openssl clang libclang-rt-14-dev valgrind neovim love ca-certificates
 
-.PHONY: all build deps test test-lua test-jit test-compat test-asan test-valgrind test-rock rockspec demo sandbox bench bench-json fuzz clean
+.PHONY: all build nvim deps test test-lua test-jit test-compat test-asan test-valgrind test-rock rockspec demo sandbox bench bench-json fuzz clean
 
 all: build
 build: $(SO)
-ifeq ($(OUT),build/5.4)
-	@mkdir -p octopus && ln -sf ../$(SO) octopus/core.so
-endif
+	@# no ./octopus/core.so link any more: it shadowed the LuaJIT core in nvim started here
+	@if [ -L octopus/core.so ]; then rm -f octopus/core.so; rmdir octopus 2>/dev/null || true; fi
 
 $(SO): $(SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -fPIC -fvisibility=hidden $(LUA_INC) $(CURL_CFLAGS) \
 	  -shared -o $@ $(SRCS) $(CURL_LIBS)
+
+# The Neovim plugin's build step (lazy.nvim `build = "make nvim"`, packer `run = "make nvim"`):
+# the LuaJIT core (and octopus.sqlite) copied to lua/octopus/core.so (sqlite.so), where Neovim's runtimepath loader
+# (lua/?.so in every runtimepath entry) finds it. A copy, not a link: it survives `make clean`.
+nvim:
+	@$(MAKE) --no-print-directory build LUA=luajit
+	@for m in core sqlite; do src=build/luajit/octopus/$$m.so dst=lua/octopus/$$m.so; \
+	  [ -f $$src ] || continue; cmp -s $$src $$dst || { cp $$src $$dst.tmp && mv $$dst.tmp $$dst && \
+	  echo "make nvim: installed $$dst (LuaJIT)"; } || exit 1; done
 
 # Installs only what is missing, so it is quick on a ready machine.
 deps:
@@ -66,7 +75,7 @@ BUSTED_RUN = $(BUSTED) --output=spec/count_handler.lua
 test: deps
 	@rm -f build/counts
 	$(MAKE) build LUA=lua5.4
-	$(MAKE) build LUA=luajit
+	$(MAKE) nvim
 	@fail=0; for t in test-lua test-jit test-compat test-asan test-valgrind test-rock; do \
 	  $(MAKE) --no-print-directory $$t || { echo "make $$t: FAILED"; fail=1; }; done; \
 	awk '{p+=$$1; f+=$$2} END {printf "all runs: %d passed, %d failed\n", p, f}' build/counts; \
@@ -177,4 +186,4 @@ fuzz:
 	build/fuzz/auth_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz/corpus-auth fuzz/seeds-auth
 
 clean:
-	rm -rf build octopus
+	rm -rf build octopus lua/octopus/core.so lua/octopus/sqlite.so
