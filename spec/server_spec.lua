@@ -33,7 +33,7 @@ describe("the loopback server", function()
     if srv then srv:stop() end
   end)
 
-  describe("launched by `bin/octopus sandbox --json`", function()
+  describe("launched by `bin/octopus-sandbox --json`", function()
     it("prints one JSON line with the documented fields", function()
       assert.matches("^http://127%.0%.0%.1:%d+$", srv.http)
       assert.matches("^https://127%.0%.0%.1:%d+$", srv.https)
@@ -42,6 +42,10 @@ describe("the loopback server", function()
       assert.is_number(srv.pid)
       assert.is_true(helper.alive(srv.pid))
       assert.is_table(srv.credentials)
+      assert.equals(srv.https .. "/v1/", srv.rest_url)
+      assert.equals(srv.https .. "/v1/graphql/", srv.graphql_url)
+      assert.equals(srv.http .. "/v1/", srv.rest_url_http)
+      assert.equals(srv.http .. "/v1/graphql/", srv.graphql_url_http)
     end)
 
     it("writes nothing else to stdout", function()
@@ -50,7 +54,7 @@ describe("the loopback server", function()
     end)
 
     it("rejects a non-numeric --port with exit status 2 and a message", function()
-      local out, rc = helper.run("lua5.4 bin/octopus sandbox --port abc --json")
+      local out, rc = helper.run("lua5.4 bin/octopus-sandbox --port abc --json")
       assert.equals(2, rc)
       assert.matches("option %-%-port needs a number, got abc", out)
     end)
@@ -61,14 +65,6 @@ describe("the loopback server", function()
       assert.matches("unknown command: frobnicate", out)
     end)
 
-    it("passes unknown flags to the app as app_opts", function()
-      local cli = require "octopus.cli"
-      local opts, extra = cli.parse({ "sandbox", "--json", "--access-ttl", "5", "--mode", "x",
-                                      "--fast", "--app", "echo" }, 2,
-                                    { json = "flag", app = "value" })
-      assert.same({ json = true, app = "echo" }, opts)
-      assert.same({ access_ttl = 5, mode = "x", fast = true }, extra)
-    end)
   end)
 
   describe("HTTP/1.1", function()
@@ -490,6 +486,15 @@ in_process("the engine's timeouts #5.4", function()
     half:close() idle:close()
     drive(0.05)
     assert.equals(0, srv.nconns)
+  end)
+
+  it("passes unknown flags to the app as app_opts (octopus.sandbox.cli)", function()
+    local cli = require "octopus.sandbox.cli"
+    local opts, extra = cli.parse({ "--json", "--access-ttl", "5", "--mode", "x",
+                                    "--fast", "--app", "echo" }, 1,
+                                  { json = "flag", app = "value" })
+    assert.same({ json = true, app = "echo" }, opts)
+    assert.same({ access_ttl = 5, mode = "x", fast = true }, extra)
   end)
 
   it("refuses to bind anything but loopback", function()
