@@ -76,7 +76,14 @@ struct octopus_transfer {
     int progress_ref;           /* registry ref to on_progress, or LUA_NOREF */
     int body_ref;               /* registry ref anchoring the request body */
     int url_ref;                /* registry ref to the URL (for redaction) */
-    int too_large, oom;         /* set by the write/header callbacks */
+    size_t head_total;          /* header bytes of every response so far (1xx too) */
+    curl_off_t length;          /* the final response's Content-Length ... */
+    int length_seen;            /* ... once one was seen */
+    int too_large;              /* body over max_body (write callback, or curl) */
+    int head_too_large;         /* headers over MAX_HEAD_BYTES (header callback) */
+    int oom;                    /* a response buffer could not grow */
+    const char *proto_err;      /* static text: the response broke HTTP framing */
+    int fresh_connect;          /* this request asked for a new connection */
     int aborted;                /* 1: on_progress returned true; 2: it raised */
     char cb_msg[256];           /* on_progress's error message when aborted == 2 */
     char errbuf[CURL_ERROR_SIZE];
@@ -99,7 +106,7 @@ void octopus_http_opts_free(struct octopus_http_opts *o);
 CURLcode octopus_easy_configure(CURL *easy, const struct octopus_http_opts *o);
 
 /* Per request: parse the request table at req_idx (method, url, headers, body,
- * timeout, connect_timeout, max_body, on_progress), raising on usage errors
+ * timeout, connect_timeout, max_body, on_progress, fresh_connect), raising on usage errors
  * naming the argument, and set every per-request option on easy explicitly
  * (the handle is reused without curl_easy_reset). Frees what the previous
  * request on t left behind. Leaves the stack as it found it. */
@@ -108,10 +115,15 @@ void octopus_transfer_setup(lua_State *L, int req_idx, struct octopus_transfer *
 
 /* After curl finished the transfer with rc: pushes `status, headers, body,
  * info` (returns 4) or `nil, err` (returns 2; err.code CONNECT | DNS |
- * TIMEOUT | TLS | TOO_LARGE | BAD_URL | NETWORK | ABORTED, kind "network";
- * CALLBACK, kind "usage", when on_progress raised; err.sent). Raises on
- * out-of-memory. Releases the per-request refs; t->easy must still be valid. */
+ * TIMEOUT | TLS | TOO_LARGE | BAD_URL | PROTOCOL | NETWORK | ABORTED, kind
+ * "network"; CALLBACK, kind "usage", when on_progress raised; err.sent).
+ * Raises only when Lua runs out of memory, and leaves t as it was, so a
+ * second call gives the same result. t->easy must still be valid. */
 int octopus_transfer_push_result(lua_State *L, struct octopus_transfer *t, CURLcode rc);
+
+/* Once the result is safely delivered: release the per-request refs and
+ * oversized buffers. */
+void octopus_transfer_done(lua_State *L, struct octopus_transfer *t);
 
 /* Free everything t owns (buffers, header list, refs); t stays reusable. */
 void octopus_transfer_cleanup(lua_State *L, struct octopus_transfer *t);
