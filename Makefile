@@ -182,7 +182,7 @@ fuzz:
 	@mkdir -p build/fuzz fuzz/corpus fuzz/corpus-auth
 	$(FUZZ_CC) fuzz/json_fuzz.c csrc/json.c csrc/error.c -llua5.4 -o build/fuzz/json_fuzz
 	$(FUZZ_CC) fuzz/auth_fuzz.c csrc/auth.c csrc/json.c csrc/error.c -llua5.4 -o build/fuzz/auth_fuzz
-	build/fuzz/json_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 fuzz/corpus fuzz/seeds
+	build/fuzz/json_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=131072 fuzz/corpus fuzz/seeds
 	build/fuzz/auth_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz/corpus-auth fuzz/seeds-auth
 
 clean:

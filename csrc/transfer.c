@@ -90,8 +90,8 @@ static long check_seconds(lua_State *L, int idx, const char *name) {
     s = lua_tonumber(L, idx);
     if (!(s >= 0)) luaL_error(L, "option '%s' must be >= 0", name);
     if (s > MAX_TIMEOUT_S)
-        luaL_error(L, "option '%s' must be at most %.0f seconds (0 = no limit)", name,
-                   MAX_TIMEOUT_S);
+        luaL_error(L, "option '%s' must be at most %d seconds (0 = no limit)", name,
+                   (int)MAX_TIMEOUT_S);
     return (long)ceil(s * 1000.0);
 }
 
