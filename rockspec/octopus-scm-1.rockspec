@@ -14,6 +14,7 @@ build = {
       sources = {
         "csrc/auth.c",
         "csrc/core.c",
+        "csrc/crypto.c",
         "csrc/error.c",
         "csrc/file.c",
         "csrc/http.c",
