@@ -104,6 +104,36 @@ describe("#hosts async in real hosts", function()
     assert.is_true(texts[("balance %d yen"):format(account.balance)], "no balance text")
   end)
 
+  it("a fused game finds the library and core.so in the executable's directory", function()
+    if not have("love") or not have("zip") then return pending("love and zip are needed") end
+    local love_bin = helper.run("readlink -f \"$(command -v love)\""):gsub("%s+$", "")
+    local game, dist = dir .. "/fused-game", dir .. "/fused-dist"
+    -- the README's layout: <dist>/dashboard (love + game.love), <dist>/octopus/*.lua + core.so
+    local text, rc = helper.run(("rm -rf %s %s && mkdir -p %s %s && cp examples/love/*.lua %s/ && " ..
+      "(cd %s && zip -qr ../game.love .) && cat %s %s/../game.love > %s/dashboard && chmod +x %s/dashboard && " ..
+      "(cd lua && tar cf - --exclude=octopus/sandbox --exclude='*.so' octopus) | (cd %s && tar xf -) && " ..
+      "cp build/luajit/octopus/core.so %s/octopus/"):format(
+      helper.quote(game), helper.quote(dist), helper.quote(game), helper.quote(dist), helper.quote(game),
+      helper.quote(game), helper.quote(love_bin), helper.quote(game), helper.quote(dist), helper.quote(dist),
+      helper.quote(dist), helper.quote(dist)))
+    assert.are.equal(0, rc, text)
+    local out, c = dir .. "/fused.json", srv.credentials
+    -- run from / with no checkout on any path: only the shipped files can satisfy require
+    text, rc = helper.run(("cd / && env HOME=%s XDG_DATA_HOME=%s OCTOPUS_ROOT=/nonexistent OCTOPUS_LOVE_HEADLESS=1 " ..
+      "OCTOPUS_DAYS=3 OCTOPUS_OUT=%s OCTOPUS_URL=%s OCTOPUS_CA_FILE=%s OCTOPUS_EMAIL=%s OCTOPUS_PASSWORD=%s " ..
+      "OCTOPUS_API_KEY= LUA_PATH= LUA_CPATH= SDL_AUDIODRIVER=dummy SDL_VIDEODRIVER=dummy timeout 60 %s/dashboard"):format(
+      helper.quote(dir), helper.quote(dir .. "/data"), helper.quote(out), helper.quote(srv.https .. "/v1/"),
+      helper.quote(srv.ca_file), helper.quote(c.email), helper.quote(c.password), helper.quote(dist)))
+    local json = helper.read_file(out)
+    assert(json, "the fused game wrote nothing:\n" .. text)
+    local r = require("cjson").decode(json)
+    assert.are.equal("ready", r.status, tostring(r.error) .. "\n" .. text)
+    assert.are.equal(0, rc, text)
+    assert.are.equal(dist .. "/octopus/core.so", r.core)
+    assert.are.equal(3, #r.days)
+    assert.are.equal(c.accounts[1], r.account)
+  end)
+
   it("#valgrind frees every transfer in flight at close and at collection", function()
     if _VERSION ~= "Lua 5.4" or not have("valgrind") then return pending("Lua 5.4 and valgrind only") end
     local text, rc = helper.run("timeout 120 valgrind --keep-debuginfo=yes --suppressions=tools/valgrind.supp --leak-check=full " ..

@@ -11,12 +11,14 @@
 -- is no window: once the data is in, the game writes what it would draw as JSON to
 -- OCTOPUS_OUT and quits (spec/hosts_spec.lua runs it that way).
 local env = os.getenv
+-- Where the library is: a shipped game keeps lua/octopus (with core.so) as plain files
+-- in the directory of the fused executable (README: "Shipping with a LÖVE game"); run
+-- from the checkout, lua/ and the LuaJIT core of `make nvim` / `make LUA=luajit`.
+local base = love.filesystem.getSourceBaseDirectory()
 local root = env("OCTOPUS_ROOT") or (love.filesystem.getSource() .. "/../..")
-package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
--- the checkout's LuaJIT core (make nvim / make LUA=luajit); a shipped game puts it next
--- to the executable instead (README: "Shipping with a LÖVE game")
-package.cpath = root .. "/lua/?.so;" .. root .. "/build/luajit/?.so;" ..
-  love.filesystem.getSourceBaseDirectory() .. "/?.so;" .. package.cpath
+package.path = base .. "/?.lua;" .. base .. "/?/init.lua;" ..
+  root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
+package.cpath = base .. "/?.so;" .. root .. "/lua/?.so;" .. root .. "/build/luajit/?.so;" .. package.cpath
 
 local dashboard = require "dashboard"
 
@@ -34,7 +36,7 @@ local function report_and_quit()
   local f = io.open(assert(env("OCTOPUS_OUT"), "OCTOPUS_OUT is not set"), "w")
   f:write(json.encode { status = model.status, error = model.error, account = model.account,
     balance = model.balance, days = model.days or json.array {}, items = items,
-    frames_loading = model.frames_loading })
+    frames_loading = model.frames_loading, core = package.searchpath("octopus.core", package.cpath) })
   f:close()
   love.event.quit(model.status == "ready" and 0 or 1)
 end
