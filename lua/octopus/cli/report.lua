@@ -20,7 +20,7 @@ M.escape = esc
 -- <title> tooltip; axis labels every `label_every` bars
 function M.svg_bars(buckets, opts)
   opts = opts or {}
-  local W, H, left, bottom, top_pad = opts.width or 1100, opts.height or 260, 56, 34, 14
+  local W, H, left, bottom, top_pad = opts.width or 1100, opts.height or 270, 56, 34, 26
   local n = math.max(#buckets, 1)
   local peak = 0
   for _, b in ipairs(buckets) do if b.value > peak then peak = b.value end end
@@ -49,7 +49,7 @@ function M.svg_bars(buckets, opts)
         x + bw / 2, H - bottom + 16, esc(opts.short and opts.short(b.key) or b.key))
     end
   end
-  out[#out + 1] = fmt('<text x="%d" y="%d" font-size="11" fill="#555">kWh</text>', 4, top_pad + 4)
+  out[#out + 1] = fmt('<text x="%d" y="%d" font-size="11" fill="#555">kWh</text>', 8, 14)
   out[#out + 1] = "</svg>"
   return concat(out, "\n")
 end
