@@ -121,6 +121,19 @@ function S.health(lib)
   end)
 end
 
+-- no credentials, a token file others can read: the health check says so
+function S.health_bad(lib)
+  setup()
+  local path = require("octopus.nvim.config").token_file(require("octopus.nvim").config())
+  vim.fn.mkdir(vim.fn.fnamemodify(path, ":h"), "p", 448)   -- 0700
+  local f = assert(io.open(path, "w"))
+  f:write("{}")
+  f:close()
+  vim.loop.fs_chmod(path, 420)                               -- 0644
+  vim.cmd("checkhealth octopus")
+  lib.finish({ health = api.nvim_buf_get_lines(0, 0, -1, false), token_path = path })
+end
+
 function S.help(lib)
   local r = {}
   for _, tag in ipairs { "octopus", ":Octopus", "octopus-setup", ":Octopus-usage", ":Octopus-bill",
