@@ -36,7 +36,8 @@ SO   := $(OUT)/octopus/core.so
 BUSTED  := /usr/bin/busted
 DEBIAN_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
   lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev libcurl4-openssl-dev libsqlite3-dev lua-cjson lua-dkjson lua-busted lua-socket lua-sec \
-  luarocks nginx-light openssl clang libclang-rt-14-dev valgrind neovim love zip ca-certificates
+  luarocks nginx-light openssl clang libclang-rt-14-dev valgrind neovim love zip ca-certificates \
+  lua-argparse tmux chromium
 
 .PHONY: all build nvim deps test test-lua test-jit test-compat test-asan test-valgrind test-rock rockspec demo sandbox bench bench-json fuzz clean
 
