@@ -107,6 +107,7 @@ end
 
 -- opts -> normalised options | nil, message (usage)
 local function options(opts, name, rows)
+  if type(rows) ~= "table" then return nil, name .. ": 'rows' must be an array of reading rows (got " .. type(rows) .. ")" end
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then return nil, name .. ": 'opts' must be a table (got " .. type(opts) .. ")" end
   for k in pairs(opts) do

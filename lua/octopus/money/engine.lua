@@ -166,7 +166,7 @@ end
 
 local function iso(t, o) return time.format(t, o.zone) end
 -- a count of days or hours as text: "15", "14.5" (never "15.0" on 5.4)
-local function n2s(x) if x == floor(x) then return ("%d"):format(x) end return tostring(x) end
+local function n2s(x) if x == floor(x) then return ("%d"):format(x) end return ("%.10g"):format(x) end
 
 local function price_text(x) return x.src.price_text or yen.text(x.price, PRICE) end
 
@@ -236,14 +236,15 @@ local function standing(seg, usage, billed_secs, plen, o, lines, code, notes)
       unit = capu and (capu .. "·day") or "day"
     else
       local whole = mul(c.price * 1000, cap, "a standing charge")
-      if billed_secs == plen then
+      local pdays = floor(plen / DAY)
+      if days >= pdays then
         amount, q, q_text = whole, cap / 10, yen.text(cap, 10)
-      else
-        amount = muldiv(whole, billed_secs, plen, "half_up", "a standing charge")
+      else -- 日割: the billed share of the period's days
+        amount = muldiv(whole, days, pdays, "half_up", "a standing charge")
         notes[#notes + 1] = "a monthly standing charge of " .. tostring(code) .. " was charged pro rata (" ..
-          n2s(billed_secs / DAY) .. " of " .. n2s(plen / DAY) .. " days)"
-        q = cap / 10 * billed_secs / plen
-        q_text = tostring(q)
+          days .. " of " .. pdays .. " days)"
+        q = cap / 10 * days / pdays
+        q_text = n2s(q)
       end
       unit = capu and (capu .. "·month") or "month"
     end
