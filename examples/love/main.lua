@@ -30,13 +30,24 @@ local function fail(err)
   model.status, model.error = "error", tostring(err)
 end
 
+-- the libcurl this process mapped (the system's, or one shipped beside the game)
+local function mapped_libcurl()
+  local f = io.open("/proc/self/maps")
+  if not f then return nil end
+  local path
+  for line in f:lines() do path = path or line:match("(/%S*libcurl%S*)$") end
+  f:close()
+  return path
+end
+
 local function report_and_quit()
   local json = require("octopus").json
   local items = dashboard.layout(model, 800, 480)
   local f = io.open(assert(env("OCTOPUS_OUT"), "OCTOPUS_OUT is not set"), "w")
   f:write(json.encode { status = model.status, error = model.error, account = model.account,
     balance = model.balance, days = model.days or json.array {}, items = items,
-    frames_loading = model.frames_loading, core = package.searchpath("octopus.core", package.cpath) })
+    frames_loading = model.frames_loading, core = package.searchpath("octopus.core", package.cpath),
+    libcurl = mapped_libcurl() })
   f:close()
   love.event.quit(model.status == "ready" and 0 or 1)
 end
