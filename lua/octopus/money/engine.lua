@@ -216,6 +216,8 @@ local function standing(seg, usage, billed_secs, plen, o, lines, code, notes)
       return nil, fail("UNSUPPORTED_UNIT", "product " .. tostring(code) .. ": standing charge unit type " ..
         tostring(c.unit_type) .. " is not one the engine can price")
     end
+  end
+  for _, c in ipairs(plain) do
     local cap, capu = 10, nil -- capacity in tenths
     if c.per then
       if not o.capacity then
