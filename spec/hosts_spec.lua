@@ -102,6 +102,12 @@ describe("#hosts async in real hosts", function()
       assert.is_true(texts[w.key:sub(6)], "no label " .. w.key:sub(6))
     end
     assert.is_true(texts[("balance %d yen"):format(account.balance)], "no balance text")
+    if type(client.bill) == "function" then   -- the bill, where the library prices bills
+      assert.is_number(r.bill)
+      assert.is_true(texts[("bill so far %d yen"):format(r.bill)], "no bill text")
+    else
+      assert.is_nil(r.bill)
+    end
   end)
 
   it("a fused game finds the library, core.so and a bundled libcurl in the executable's directory", function()
