@@ -99,6 +99,10 @@ describe("octopus.money.bill: hand-worked bills", function()
     assert.equal(12562, p.charges); assert.equal(1463, p.levy)
     -- total: 12562 + 1463 = 14025; of which consumption tax: 14025 x 10 / 110 = 1275 (1275.0)
     assert.equal(14025, p.total); assert.equal(14025, res.total); assert.equal(1275, p.consumption_tax)
+    -- one period billed: its lines, product and dates at the top as well
+    assert.same(p.lines, res.lines)
+    assert.equal("TOKYO_B", res.product); assert.equal("2026-11-30", res.period.to_date)
+    assert.equal("whole", res.method.kwh_rounding)
     check_lines(res)
   end)
 

@@ -60,7 +60,11 @@
 --    pending, not missing.
 --
 -- result = { from, to, total (yen), kwh, kwh_text, readings, missing, pending, spin,
---   periods = { period_result }, assumptions = { text }, method = { ... } }
+--   periods = { period_result }, lines = { line } (every period's, in order),
+--   product (the first code), products = { code }, period = { from, to, from_date, to_date,
+--   days, complete } (only when one period is billed), assumptions = { text },
+--   method = { kwh_rounding, rates_at, split, tax_rate, missing_adjustments, reading_day,
+--   zone, rounding } }
 -- period_result = { from, to, from_date, to_date (last day, inclusive), days, billed_from,
 --   billed_to, complete, kwh, kwh_text, kwh_billed, readings, expected, missing, pending,
 --   gaps = { { from, to } }, products = { code }, lines = { line }, charges (yen: standing +

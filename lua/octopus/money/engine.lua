@@ -496,6 +496,22 @@ function M.run(prep, cp, o)
     for _, s in ipairs(r.assumptions) do note(s) end
   end
   res.kwh, res.kwh_text = sum / KWH, kwh_text(sum)
+  -- the whole range at a glance: every period's lines in order, the products priced,
+  -- and the period itself when there is one (a bill)
+  res.lines, res.products = {}, {}
+  local codes = {}
+  for _, r in ipairs(res.periods) do
+    for _, l in ipairs(r.lines) do res.lines[#res.lines + 1] = l end
+    for _, code in ipairs(r.products) do
+      if not codes[code] then codes[code] = true; res.products[#res.products + 1] = code end
+    end
+  end
+  res.product = res.products[1]
+  if #res.periods == 1 then
+    local r = res.periods[1]
+    res.period = { from = r.from, to = r.to, from_date = r.from_date, to_date = r.to_date, days = r.days,
+      complete = r.complete }
+  end
   if prep.inexact > 0 then
     note(prep.inexact .. " readings had more than 4 decimals of kWh: rounded to 0.0001 kWh")
   end
