@@ -120,6 +120,11 @@ describe("octopus.money.tariff.from_agreement, meti_discounts, supply_point, wit
     assert.equal("EV discount", d.name); assert.equal("1.00", d.price_text); assert.equal(1, d.price)
   end)
 
+  it("returns DECODE for an agreement without a product", function()
+    local a, err = tariff.from_agreement(json.decode [[{"id": 8, "validFrom": null, "product": null}]])
+    assert.is_nil(a); assert.equal("DECODE", err.code); assert.equal("agreement 8 has no product", err.message)
+  end)
+
   it("reads METI credits as discounts valid through their last day", function()
     local d = assert(tariff.meti_discounts(json.decode [=[[
       {"creditType": "ELECTRICITY", "startDate": "2026-01-01", "endDate": "2026-01-31", "unitPrice": "2.50"},

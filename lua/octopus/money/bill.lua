@@ -233,7 +233,9 @@ function M.price(rows, plan, opts)
   cp, msg = compile.plan(plan, o.zone)
   if not cp then error("bill.price: " .. msg, 2) end
   local prep
-  prep, msg = engine.prepare(rows, o.from, o.to, o.now, o.spin)
+  local perr
+  prep, msg, perr = engine.prepare(rows, o.from, o.to, o.now, o.spin)
+  if perr then return nil, perr end
   if not prep then error("bill.price: " .. msg, 2) end
   local res, err = run(prep, cp, o)
   return res, err
@@ -306,7 +308,9 @@ function M.project(rows, plan, opts)
   local to_now = o.to
   o.to = o.now < o.to and o.now or o.to
   local prep
-  prep, msg = engine.prepare(rows, o.from, o.to, o.now, o.spin)
+  local perr
+  prep, msg, perr = engine.prepare(rows, o.from, o.to, o.now, o.spin)
+  if perr then return nil, perr end
   if not prep then error("bill.project: " .. msg, 2) end
   local so_far, err = run(prep, cp, o)
   if not so_far then return nil, err end
@@ -339,7 +343,9 @@ function M.compare(rows, plans, opts)
     error("bill.compare: 'plans' must be a non-empty array of tariffs or plans (got " .. type(plans) .. ")", 2)
   end
   local prep
-  prep, msg = engine.prepare(rows, o.from, o.to, o.now, o.spin)
+  local perr
+  prep, msg, perr = engine.prepare(rows, o.from, o.to, o.now, o.spin)
+  if perr then return nil, perr end
   if not prep then error("bill.compare: " .. msg, 2) end
   local entries, current = {}, nil
   for i, p in ipairs(plans) do

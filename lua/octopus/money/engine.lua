@@ -32,7 +32,7 @@ M.fail = fail
 ---------------------------------------------------------------------------
 -- rows
 
--- M.prepare(rows, from, to, now, spin) -> prep | nil, message (usage, naming rows[i])
+-- M.prepare(rows, from, to, now, spin) -> prep | nil, message (usage, naming rows[i]) | nil, nil, err
 -- prep = { starts = {}, cum = { [0] = 0, ... }, n, spin, ignored, inexact, gaps = { {from, to} } }
 function M.prepare(rows, from, to, now, spin)
   if type(rows) ~= "table" then return nil, "'rows' must be an array of reading rows (got " .. type(rows) .. ")" end
@@ -72,6 +72,9 @@ function M.prepare(rows, from, to, now, spin)
     if s >= from and s < to then
       local v, u = r.value, nil
       if type(v) == "number" then
+        if v ~= v or v == 1 / 0 or v == -1 / 0 then
+          return nil, "rows[" .. i .. "].value must be a finite number of kWh (got " .. tostring(v) .. ")"
+        end
         local x = v * KWH
         u = floor(x + 0.5)
         local d = x - u
@@ -96,7 +99,9 @@ function M.prepare(rows, from, to, now, spin)
     end
   end
   if expect < stop then gaps[#gaps + 1] = { from = expect, to = stop } end
-  check(acc, "the rows' total kWh")
+  if acc >= yen.MAX then
+    return nil, nil, fail("OVERFLOW", "the rows' total kWh is beyond the exact range of this Lua (2^53 units)")
+  end
   return { starts = starts, cum = cum, n = n, spin = spin, ignored = ignored, inexact = inexact, gaps = gaps }
 end
 

@@ -272,6 +272,10 @@ end
 -- agreement: the GraphQL Agreement (validFrom, validTo, product, optionally addonRates)
 function M.from_agreement(a, opts)
   if type(a) ~= "table" then error("tariff.from_agreement: 'agreement' must be a table (got " .. type(a) .. ")", 2) end
+  if absent(a.product) then
+    return nil, errors.new { code = "DECODE", kind = "decode", retryable = false,
+      message = "agreement " .. tostring(not absent(a.id) and a.id or "") .. " has no product" }
+  end
   check_product(a.product, "tariff.from_agreement", 2)
   local zone = time.zone(opts and opts.zone)
   return protect(function()
