@@ -189,7 +189,9 @@ describe("octopus.money.bill: hand-worked bills", function()
     local new = { { from = 0, to = 120, price_text = "30.00" }, { from = 120, to = 300, price_text = "37.00" },
                   { from = 300, price_text = "41.00" } }
     local steps = {}
-    for _, s in ipairs(old) do steps[#steps + 1] = { from = s.from, to = s.to, price_text = s.price_text, valid_to = T("2026-11-16") } end
+    for _, s in ipairs(old) do
+      steps[#steps + 1] = { from = s.from, to = s.to, price_text = s.price_text, valid_to = T("2026-11-16") }
+    end
     for _, s in ipairs(new) do s.valid_from = T("2026-11-16"); steps[#steps + 1] = s end
     local t = tokyo { steps = steps, standing = { { kind = "day", price_text = "29.10" } } }
     -- first half (720 half hours): 400 x 0.25 = 100 kWh; second half: 500 x 0.5 = 250 kWh

@@ -191,7 +191,7 @@ local function options(opts, name, rows)
   if from == nil or to == nil then
     return nil, name .. ": opts.from and opts.to (or opts.period) are needed when there are no rows to bill"
   end
-  if not (from < to) then return nil, name .. ": opts.from must be before opts.to" end
+  if from >= to then return nil, name .. ": opts.from must be before opts.to" end
   if from >= o.now then
     return nil, name .. ": the period starts in the future (opts.from = " .. time.format(from, z) .. ", now = " ..
       time.format(o.now, z) .. ")"

@@ -70,7 +70,8 @@ function M.prepare(rows, from, to, now, spin)
       end
     end
     if s >= from and s < to then
-      local v, u = r.value, nil
+      local v = r.value
+      local u
       if type(v) == "number" then
         if v ~= v or v == 1 / 0 or v == -1 / 0 then
           return nil, "rows[" .. i .. "].value must be a finite number of kWh (got " .. tostring(v) .. ")"

@@ -124,10 +124,10 @@ local function rate(r, zone, where, inc, exc)
 end
 
 -- stable: by valid_from (open first), then step start, then the order the API gave
-local function sort_validity(list)
+local function sort_validity(entries)
   local pos = {}
-  for i, x in ipairs(list) do pos[x] = i end
-  sort(list, function(a, b)
+  for i, x in ipairs(entries) do pos[x] = i end
+  sort(entries, function(a, b)
     local af, bf = a.valid_from or -1 / 0, b.valid_from or -1 / 0
     if af ~= bf then return af < bf end
     local as, bs = a.from or 0, b.from or 0
