@@ -74,6 +74,7 @@ build = {
       ["octopus.money.compile"] = "lua/octopus/money/compile.lua",
       ["octopus.money.engine"] = "lua/octopus/money/engine.lua",
       ["octopus.money.period"] = "lua/octopus/money/period.lua",
+      ["octopus.money.statement"] = "lua/octopus/money/statement.lua",
       ["octopus.money.tariff"] = "lua/octopus/money/tariff.lua",
       ["octopus.money.yen"] = "lua/octopus/money/yen.lua",
       ["octopus.nvim.attach"] = "lua/octopus/nvim/attach.lua",
