@@ -150,4 +150,23 @@ describe("#terminal the octopus command in tmux", function()
     assert.matches("interrupted", s, 1, true)
     assert.is_nil(s:find("%.lua:%d+:"), s)
   end)
+
+  it("shows sync's progress over its windows and clears it", function()
+    if not pcall(require, "octopus.history.sync") then
+      local s, rc = run("lua5.4 bin/octopus sync " .. account)
+      assert.are.equal(2, rc, s)
+      assert.matches("not available in this version", s, 1, true)
+      return
+    end
+    srv:fault { match = { operation = "HalfHourlyReadings" }, times = 40, action = { delay = 0.3 } }
+    clear()
+    local db = dir .. "/history.sqlite"
+    local marker = type_line("lua5.4 bin/octopus sync " .. account .. " --from 2026-05-01 --db " .. helper.quote(db))
+    assert(wait_for("sync %[[█░]+%] %d+/%d+", 30), "no sync progress:\n" .. screen())
+    local s = wait_for(marker, 60)
+    assert(s, "sync did not finish:\n" .. screen())
+    assert.are.equal("0", s:match(marker))
+    assert.is_nil(s:find("sync [", 1, true), s)
+    assert.matches("Added", s, 1, true)
+  end)
 end)
