@@ -483,8 +483,11 @@ describe("the server lifecycle", function()
     assert.matches("graphql_url: +" .. https:gsub("%p", "%%%0") .. "/v1/graphql/\n", out)
     local ca = assert(out:match("ca_file: +(/tmp/octopus%-sandbox%.%w+/ca%.pem)\n"), out)
     local key = assert(out:match("api_key: +(sk_test_%w+)\n"), out)
-    assert.matches("shell: export OCTOPUS_API_KEY=" .. key .. " OCTOPUS_EMAIL=[^ ]+@[^ ]+ OCTOPUS_PASSWORD=%S+\n", out)
-    assert.matches("octopus viewer %-%-url " .. https:gsub("%p", "%%%0") .. "/v1/ %-%-ca%-file " .. ca:gsub("%p", "%%%0"), out)
+    local esc = function(t) return (t:gsub("%p", "%%%0")) end
+    assert.matches("shell: export OCTOPUS_URL=" .. esc(https) .. "/v1/ OCTOPUS_GRAPHQL_URL="
+      .. esc(https) .. "/v1/graphql/ OCTOPUS_CA_FILE=" .. esc(ca) .. " OCTOPUS_API_KEY=" .. key
+      .. " OCTOPUS_EMAIL=[^ ]+@[^ ]+ OCTOPUS_PASSWORD=%S+\n", out)
+    assert.matches("octopus viewer; octopus account A%-%x+\n", out)
     assert.is_nil(io.open(ca))             -- the certificates went with the server
   end)
 
