@@ -73,11 +73,12 @@ function M.prepare(rows, from, to, now, spin)
       local v = r.value
       local u
       if type(v) == "number" then
-        if v ~= v or v == 1 / 0 or v == -1 / 0 then
+        local x = v * KWH
+        local y = x + 0.5
+        u = y - y % 1 -- floor without a call (the hot loop); NaN for a non-finite value
+        if u ~= u then
           return nil, "rows[" .. i .. "].value must be a finite number of kWh (got " .. tostring(v) .. ")"
         end
-        local x = v * KWH
-        u = floor(x + 0.5)
         local d = x - u
         if d > 1e-6 or d < -1e-6 then inexact = inexact + 1 end
       else
