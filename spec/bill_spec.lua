@@ -52,13 +52,13 @@ local function raises_here(pattern, f)
 end
 
 -- The regulated Tokyo-area shape (API.md's reference figures): 311.75 yen per 10 A per
--- month = 31.175 yen per A per month; 29.80 / 36.40 / 40.49 yen/kWh at 0-120-300 kWh.
+-- month; 29.80 / 36.40 / 40.49 yen/kWh at 0-120-300 kWh.
 local function tokyo(extra)
   local t = { kind = "stepped", code = "TOKYO_B", display_name = "Tokyo B",
     steps = { { band = "S1", from = 0, to = 120, price_text = "29.80" },
               { band = "S2", from = 120, to = 300, price_text = "36.40" },
               { band = "S3", from = 300, price_text = "40.49" } },
-    standing = { { kind = "month", per = "A", price_text = "31.175", unit_type = "AMPERE_MONTHS" } },
+    standing = { { kind = "month", per = "A", per_size = 10, price_text = "311.75", unit_type = "AMPERE_MONTHS" } },
     fuel_cost_adjustments = {
       { price_text = "-1.50", valid_from = T("2026-10-01"), valid_to = T("2026-11-01") },
       { price_text = "-1.50", valid_from = T("2026-11-01"), valid_to = T("2026-12-01") },
@@ -81,8 +81,9 @@ describe("octopus.money.bill: hand-worked bills", function()
     assert.equal("2026-11-01", p.from_date); assert.equal("2026-11-30", p.to_date); assert.equal(30, p.days)
     assert.equal(350, p.kwh); assert.equal(0, p.missing); assert.is_true(p.complete)
     local st = lines_of(p, "standing")
-    -- standing: 31.175 yen/A/month x 30 A x 1 month = 935.25
-    assert.equal(1, #st); assert.equal("935.25", st[1].yen_text); assert.equal("A·month", st[1].unit)
+    -- standing: 311.75 yen per 10 A per month x 3 (30 A) x 1 month = 935.25
+    assert.equal(1, #st); assert.equal("935.25", st[1].yen_text); assert.equal("10A·month", st[1].unit)
+    assert.equal(3, st[1].quantity); assert.equal("standing charge per 10 A", st[1].label)
     local e = lines_of(p, "energy")
     -- step 1: 120 kWh x 29.80 = 3576; step 2: 180 x 36.40 = 6552; step 3: 50 x 40.49 = 2024.5
     assert.equal(3, #e)
