@@ -236,6 +236,27 @@ describe("octopus.money.bill: hand-worked bills", function()
     assert.equal(12745, p.charges); assert.equal(1504, p.levy)
   end)
 
+  it("bills a supply that starts inside the period for its days only", function()
+    -- on supply from 2026-11-11: 20 of November's 30 days, 12 kWh a day = 240 kWh
+    local plan = { tariff = tokyo { standing = { { kind = "day", price_text = "29.10" } } },
+                   valid_from = T("2026-11-11") }
+    local rows = steady("2026-11-11", "2026-12-01", 0.25)
+    local res = assert(bill.price(rows, plan, { now = NOW, from = "2026-11-01", to = "2026-12-01" }))
+    local p = res.periods[1]
+    -- the ten days before are not missing; bounds x 20/30 = 0-80-200:
+    -- 80 x 29.80 = 2384, 120 x 36.40 = 4368, 40 x 40.49 = 1619.6; standing 20 x 29.10 = 582
+    assert.equal(0, p.missing); assert.same({}, p.gaps); assert.equal(20 * 48, p.expected)
+    local e = lines_of(p, "energy")
+    assert.same({ "2384", "4368", "1619.6" }, { e[1].yen_text, e[2].yen_text, e[3].yen_text })
+    -- 582 + 8371.6 - 240 x 1.50 (360) = 8593.6 -> 8593
+    assert.equal(8593, p.charges)
+    -- a reading before the agreement has no price
+    table.insert(rows, 1, { start_at = T("2026-11-10T23:30:00"), value = 0.1 })
+    local r, err = bill.price(rows, plan, { now = NOW, from = "2026-11-01", to = "2026-12-01" })
+    assert.is_nil(r); assert.equal("NO_PRICE", err.code)
+    assert.truthy(err.message:find("fall outside every agreement", 1, true))
+  end)
+
   it("prices a minimum charge (threshold) and the steps above it", function()
     -- Kansai-style: 522.58 yen a month covers the first 15 kWh; 15-120 at 20.21, 120-300 at 25.61
     local t = { kind = "stepped", code = "KANSAI_A",

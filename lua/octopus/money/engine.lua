@@ -470,10 +470,17 @@ local function price_period(p, prep, cp, o)
   r.total = r.charges + r.levy - (r.credit or 0)
   r.consumption_tax = r.total > 0 and div(r.total * o.tax_rate, 100 + o.tax_rate, "trunc") or 0
   r.complete = bf == p.from and bt == p.to and (now == nil or p.to <= now)
+  -- gaps while on supply and billed (a day before the agreement starts is no gap)
   r.gaps = {}
   for _, g in ipairs(prep.gaps) do
-    if g.to > bf and g.from < bt then
-      r.gaps[#r.gaps + 1] = { from = g.from > bf and g.from or bf, to = g.to < bt and g.to or bt }
+    for _, seg in ipairs(segs) do
+      for _, c in ipairs(seg.cells) do
+        if c.billed and c.ag and g.to > c.from and g.from < c.to then
+          local a, z = g.from > c.from and g.from or c.from, g.to < c.to and g.to or c.to
+          local last = r.gaps[#r.gaps]
+          if last and last.to == a then last.to = z else r.gaps[#r.gaps + 1] = { from = a, to = z } end
+        end
+      end
     end
   end
   if r.missing > 0 then
