@@ -38,8 +38,10 @@
 --    (rounded to 0.0001 kWh, or whole kWh with kwh_rounding "whole"; assumed) and priced on
 --    that part's usage. split = "continuous": usage counts on from the earlier part.
 --  * Standing charges by unit: per day x every started day billed; per month x the billed
---    share of the period's days (pro rata: 日割); per A / kVA / kW x the contracted capacity;
---    labelled rates ("30A") only for that capacity; a charge with a threshold is a minimum
+--    share of the period's days (pro rata: 日割); per A / kVA / kW x the contracted capacity
+--    (per block of per_size: 311.75 yen per 10 A x 3 for 30 A); labelled rates ("30A") only
+--    for that capacity; a time without an agreement is off supply (no charge, no gaps);
+--    a charge with a threshold is a minimum
 --    charge (最低料金) covering the first `threshold` kWh, priced by its unit like the others,
 --    and the steps then price only the usage above it.
 --  * Fuel-cost adjustment and levy per kWh: rates_at = "usage" (default) prices each half
@@ -55,6 +57,8 @@
 --    is rounded down to whole yen on its own (再エネ賦課金: 1円未満切り捨て); total = the two.
 --    Rounding down is toward zero (切り捨て) for negative sums too. A FIT credit is
 --    rounded down on its own and subtracted.
+--  * Where the sources are silent (assumed): the bill is the sum over the half hours the
+--    rows carry (a smart meter's 30-minute values), not a meter-reading difference.
 --  * Missing half hours are counted (missing, gaps) and reported in assumptions, never
 --    priced as zero silently; gaps = "error" makes them GAPS. Half hours after now are
 --    pending, not missing.
