@@ -412,14 +412,14 @@ describe("async GraphQL", function()
   end
 
   local function gql(query)
-    return c:request{ method = "POST", url = c.graphql_url, auth = "none", body = { query = query } }
+    return c:graphql(query, nil, { auth = false })
   end
 
   it("backs every task off after KT-CT-1199, failing fast when the wait is too long", function()
     refuse_1199(3600)
     local first = c:spawn(function() return gql("query { __typename }") end)
-    local doc = assert(first:wait())
-    assert.are.equal("KT-CT-1199", doc.errors[1].extensions.errorCode)
+    local _, ferr = first:wait()
+    assert.are.equal("KT-CT-1199", ferr.graphql_code)
     local others = {}
     for i = 1, 3 do others[i] = c:spawn(function() return gql("query { __typename }") end) end
     for _, t in ipairs(others) do
@@ -429,26 +429,26 @@ describe("async GraphQL", function()
       assert.are.equal("rate_limit", err.kind)
       assert.are.equal("KT-CT-1199", err.graphql_code)
       assert.are.equal(3600, err.retry_after)
-      assert.are.equal("the GraphQL points allowance is spent (another request was refused):" ..
-                       " retry after 3600 s", err.message)
+      assert.are.equal(false, err.sent)
+      assert.matches("^held back without sending: an earlier answer asked to wait 3600 s more %(Too many requests%.",
+                     err.message)
     end
     assert.are.equal(1, srv:count("requests", "POST /v1/graphql/"))
     local rest = c:spawn(function() return c:request{ path = { "products" }, auth = "none" } end)
     assert.is_truthy((rest:wait()))
   end)
 
-  it("takes the KT-CT-1199 wait from retryAfter, else ttl, else Retry-After, else 60 s", function()
-    local blocked_for = require("octopus.async.transport").blocked_for
-    local function body(ext)
+  it("takes the KT-CT-1199 wait from retryAfter, else the ttl by the client's clock, else 60 s", function()
+    local gerrors = require "octopus.graphql.errors"
+    local fc = octopus.new { rest_url = srv.http .. "/v1/", clock = octopus.clock.fake(1000) }
+    local function wait_of(ext)
       ext.errorCode = "KT-CT-1199"
-      return cjson.encode{ errors = { { message = "Too many requests.", extensions = ext } } }
+      return gerrors.error(fc, { { message = "Too many requests.", extensions = ext } }, nil, 200).retry_after
     end
-    assert.are.equal(5, blocked_for(body{ retryAfter = 5, ttl = 1030 }, {}, 1000))
-    assert.are.equal(30, blocked_for(body{ ttl = 1030 }, { ["retry-after"] = "7" }, 1000))
-    assert.are.equal(0, blocked_for(body{ ttl = 990 }, {}, 1000))
-    assert.are.equal(7, blocked_for(body{}, { ["retry-after"] = "7" }, 1000))
-    assert.are.equal(60, blocked_for(body{}, {}, 1000))
-    assert.is_nil(blocked_for(cjson.encode{ data = { ok = true } }, {}, 1000))
+    assert.are.equal(5, wait_of{ retryAfter = 5, ttl = 1030 })
+    assert.are.equal(30, wait_of{ ttl = 1030 })
+    assert.are.equal(0, wait_of{ ttl = 990 })
+    assert.are.equal(60, wait_of{})
   end)
 
   it("blocks every task's GraphQL until a KT-CT-1199 ttl when no retryAfter is given", function()
@@ -457,7 +457,8 @@ describe("async GraphQL", function()
       extensions = { errorType = "SERVICE_AVAILABILITY", errorCode = "KT-CT-1199", ttl = os.time() + 3600 } } } }
     srv:fault({
       match = { route = "POST /v1/graphql/" }, times = 1, action = { status = 200, body = body } })
-    assert(c:spawn(function() return gql("query { __typename }") end):wait())
+    local _, ferr = c:spawn(function() return gql("query { __typename }") end):wait()
+    assert.are.equal("KT-CT-1199", ferr.graphql_code)
     local v, err = c:spawn(function() return gql("query { __typename }") end):wait()
     assert.is_nil(v)
     assert.are.equal("RATE_LIMITED", err.code)
@@ -468,11 +469,12 @@ describe("async GraphQL", function()
 
   it("waits out a short KT-CT-1199 backoff, then sends", function()
     refuse_1199(1)
-    assert(c:spawn(function() return gql("query { __typename }") end):wait())
+    local _, ferr = c:spawn(function() return gql("query { __typename }") end):wait()
+    assert.are.equal("KT-CT-1199", ferr.graphql_code)
     local t = c:spawn(function() return gql("query { __typename }") end)
     assert.is_false(t:done())
-    local doc = assert(t:wait())
-    assert.are.equal("Query", doc.data.__typename)
+    local data = assert(t:wait())
+    assert.are.equal("Query", data.__typename)
     assert.are.equal(2, srv:count("requests", "POST /v1/graphql/"))
   end)
 end)

@@ -31,6 +31,9 @@ local core = require "octopus.core"
 local errors = require "octopus.pipeline.errors"
 local time = require "octopus.pipeline.time"
 local page = require "octopus.pipeline.page"
+local usage = require "octopus.pipeline.usage"
+local gerrors = require "octopus.graphql.errors"
+local call = require "octopus.graphql.call"
 
 local json = core.json
 local null = json.null
@@ -70,7 +73,7 @@ end
 
 -- M.parse(row, zone [, spin]) -> parsed row (raises a message on a malformed row)
 function M.parse(r, zone, spin)
-  if type(r) ~= "table" then error("reading is not an object", 0) end
+  if type(r) ~= "table" then usage.raise("reading is not an object", 0) end
   local s = time.parse(r.startAt, zone)
   local e = r.endAt ~= nil and r.endAt ~= null and time.parse(r.endAt, zone) or s + 1800
   local value, value_text = decimal(r.value, "value")
@@ -169,24 +172,24 @@ local OPTS = { from = true, to = true, supply_point = "string", window_days = "n
 
 function M.fetch(client, account, opts)
   if type(account) ~= "string" or account == "" then
-    error("client:readings: 'account' must be an account number (\"A-1234ABCD\")", 3)
+    usage.raise("client:readings: 'account' must be an account number (\"A-1234ABCD\")")
   end
-  if type(opts) ~= "table" then error("client:readings: options { from =, to = } are required", 3) end
+  if type(opts) ~= "table" then usage.raise("client:readings: options { from =, to = } are required") end
   for k, v in pairs(opts) do
     local want = OPTS[k]
-    if not want then error("client:readings: unknown option '" .. tostring(k) .. "'", 3) end
-    if want ~= true and type(v) ~= want then error("client:readings: option '" .. k .. "' must be a " .. want, 3) end
+    if not want then usage.raise("client:readings: unknown option '" .. tostring(k) .. "'") end
+    if want ~= true and type(v) ~= want then usage.raise("client:readings: option '" .. k .. "' must be a " .. want) end
   end
-  if opts.from == nil or opts.to == nil then error("client:readings: options 'from' and 'to' are required", 3) end
+  if opts.from == nil or opts.to == nil then usage.raise("client:readings: options 'from' and 'to' are required") end
   local ok, from = pcall(time.parse, opts.from, client.zone)
-  if not ok then error("client:readings: option 'from': " .. tostring(from), 3) end
+  if not ok then usage.raise("client:readings: option 'from': " .. tostring(from)) end
   local ok2, to = pcall(time.parse, opts.to, client.zone)
-  if not ok2 then error("client:readings: option 'to': " .. tostring(to), 3) end
-  if not (from < to) then error("client:readings: 'from' must be before 'to'", 3) end
+  if not ok2 then usage.raise("client:readings: option 'to': " .. tostring(to)) end
+  if not (from < to) then usage.raise("client:readings: 'from' must be before 'to'") end
   local days = opts.window_days or M.WINDOW_DAYS
   if days ~= floor(days) or days < 1 or days > M.MAX_WINDOW_DAYS then
-    error("client:readings: option 'window_days' must be a whole number of days from 1 to " ..
-      M.MAX_WINDOW_DAYS, 3)
+    usage.raise("client:readings: option 'window_days' must be a whole number of days from 1 to " ..
+      M.MAX_WINDOW_DAYS)
   end
   local windows = M.windows(from, to, days)
   return setmetatable({ client = client, account = account, from = from, to = to,
@@ -195,7 +198,7 @@ function M.fetch(client, account, opts)
 end
 
 local function decode_error(self, msg)
-  return require("octopus.graphql").decode_error(self.client, msg)
+  return gerrors.decode_error(self.client, msg)
 end
 
 -- the supply points in a readings response -> array of { spin, rows }
@@ -253,7 +256,7 @@ end
 -- the supply point's raw rows for window w | nil, err
 function Readings:_query(w)
   local client = self.client
-  local data, err = require("octopus.graphql").graphql(client, "readings", {
+  local data, err = call.graphql(client, "readings", {
     accountNumber = self.account, fromDatetime = client:iso(w.from), toDatetime = client:iso(w.to) })
   if not data then return nil, err end
   if type(data.account) ~= "table" then return nil, decode_error(self, "no account in the readings response") end

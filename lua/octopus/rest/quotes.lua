@@ -8,7 +8,7 @@ function Quotes.new(client) return setmetatable({ client = client }, Quotes) end
 
 -- quotes:create(body) -> quote { code, gsp, products } | nil, err
 function Quotes:create(body)
-  if type(body) ~= "table" then error("quotes:create: body must be a table", 2) end
+  if type(body) ~= "table" then usage.raise("quotes:create: body must be a table") end
   return self.client:request { method = "POST", path = { "quotes" }, body = body }
 end
 
