@@ -369,7 +369,8 @@ describe("async GraphQL", function()
   before_each(function()
     assert.are.equal(200, (srv:admin("POST", "/_sandbox/reset")))
     c = octopus.new{ rest_url = srv.http .. "/v1/", graphql_url = srv.http .. "/v1/graphql/",
-                     email = srv.credentials.email, password = srv.credentials.password }
+                     email = srv.credentials.email, password = srv.credentials.password,
+                     clock = octopus.clock.fake() }
   end)
   after_each(function() c:close() end)
 
@@ -382,7 +383,7 @@ describe("async GraphQL", function()
       assert.is_truthy(v, tostring(err))
     end
     assert.are.equal(1, srv:count("operations", "ObtainKrakenToken"))
-    socket.sleep(1.5)   -- past half the 2 s token lifetime: the next call refreshes
+    helper.advance_to(srv, c, c.clock.wall() + 1.5)   -- past half the 2 s token lifetime: the next call refreshes
     for i = 1, 10 do tasks[i] = c:spawn(function() return c:viewer() end) end
     for _, t in ipairs(tasks) do assert.is_truthy((t:wait())) end
     assert.are.equal(2, srv:count("operations", "ObtainKrakenToken"))
@@ -391,7 +392,7 @@ describe("async GraphQL", function()
 
   it("lets the waiters of a login go on when the task running it is cancelled", function()
     srv:fault({
-      match = { operation = "ObtainKrakenToken" }, times = 1, action = { delay = 2 } })
+      match = { operation = "ObtainKrakenToken" }, times = 1, action = { delay = 0.5 } })
     local first = c:spawn(function() return c:viewer() end)
     local second = c:spawn(function() return c:viewer() end)
     c:poll(20)

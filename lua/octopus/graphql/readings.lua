@@ -181,10 +181,11 @@ function M.fetch(client, account, opts)
     if want ~= true and type(v) ~= want then usage.raise("client:readings: option '" .. k .. "' must be a " .. want) end
   end
   if opts.from == nil or opts.to == nil then usage.raise("client:readings: options 'from' and 'to' are required") end
+  local function bare(msg) return (tostring(msg):gsub("^[^:]*:%d+: ", "")) end
   local ok, from = pcall(time.parse, opts.from, client.zone)
-  if not ok then usage.raise("client:readings: option 'from': " .. tostring(from)) end
+  if not ok then usage.raise("client:readings: option 'from': " .. bare(from)) end
   local ok2, to = pcall(time.parse, opts.to, client.zone)
-  if not ok2 then usage.raise("client:readings: option 'to': " .. tostring(to)) end
+  if not ok2 then usage.raise("client:readings: option 'to': " .. bare(to)) end
   if not (from < to) then usage.raise("client:readings: 'from' must be before 'to'") end
   local days = opts.window_days or M.WINDOW_DAYS
   if days ~= floor(days) or days < 1 or days > M.MAX_WINDOW_DAYS then
