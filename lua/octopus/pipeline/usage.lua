@@ -4,7 +4,7 @@
 -- this library: the user's line that called the public function, however deep
 -- inside the library the check runs and whatever tail calls came between (a
 -- hand-counted error(msg, 3) goes wrong as soon as a call is added or removed).
--- C frames (pcall, metamethods) are skipped too, so pcall(client.login, c, x)
+-- C frames (pcall, metamethods) and 5.1's "(tail call)" frames are skipped too, so pcall(client.login, c, x)
 -- still names the line holding the pcall.
 local error, getinfo = error, debug.getinfo
 
@@ -23,7 +23,7 @@ function M.level(start)
   while true do
     local info = getinfo(level + 1, "S")
     if not info then return (start or 1) + 1 end
-    if info.what ~= "C" and not inside(info.source) then return level end
+    if info.what ~= "C" and info.what ~= "tail" and not inside(info.source) then return level end
     level = level + 1
   end
 end
