@@ -284,7 +284,8 @@ local CREDENTIALS = { api_key = true, email = true, password = true, organizatio
                       pre_signed_key = true }
 
 -- M.login(client [, credentials]) -> true | nil, err: log in now with the primary credential.
--- credentials (optional) replaces the primary credential for GraphQL (REST keeps api_key): { api_key = } | { email =, password = }
+-- credentials (optional) replaces the primary credential for GraphQL (REST keeps api_key):
+-- { api_key = } | { email =, password = }
 -- | { organization_secret_key = } | { pre_signed_key = }; it clears a sticky AUTH_INVALID.
 function M.login(client, credentials)
   local a = M.state(client)
@@ -292,7 +293,9 @@ function M.login(client, credentials)
     if type(credentials) ~= "table" then usage.raise("client:login: credentials must be a table") end
     for k, v in pairs(credentials) do
       if not CREDENTIALS[k] then usage.raise("client:login: unknown credential '" .. tostring(k) .. "'") end
-      if type(v) ~= "string" or v == "" then usage.raise("client:login: credential '" .. k .. "' must be a non-empty string") end
+      if type(v) ~= "string" or v == "" then
+        usage.raise("client:login: credential '" .. k .. "' must be a non-empty string")
+      end
     end
     local input
     if credentials.api_key then input = { APIKey = credentials.api_key }

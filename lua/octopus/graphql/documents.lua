@@ -60,7 +60,7 @@ end
 -- the document's top-level definitions. Comments and strings are skipped, brackets are
 -- balanced, so a definition ends where its selection set closes at depth 0.
 local function definitions(text)
-  local defs, cur = {}, nil
+  local defs, cur = {}, nil -- luacheck: ignore 331 (cur is the last entry of defs)
   local depth, expect = 0, "start"  -- expect: "start" (a definition), "name" (after its keyword)
   local i = 1
   while true do

@@ -110,7 +110,9 @@ function M.error(client, errs, data, status)
   if #errs > 1 then msg = msg .. " (and " .. (#errs - 1) .. " more error" .. (#errs > 2 and "s" or "") .. ")" end
   if e.code == "RATE_LIMITED" then
     local ra = errors.retry_after(ext.retryAfter)
-    if not ra and type(ext.ttl) == "number" and ext.ttl == ext.ttl then ra = max(0, floor(ext.ttl - client.clock.wall())) end
+    if not ra and type(ext.ttl) == "number" and ext.ttl == ext.ttl then
+      ra = max(0, floor(ext.ttl - client.clock.wall()))   -- ttl: a Unix time
+    end
     e.retry_after, e.retryable = ra or M.DEFAULT_RETRY_AFTER, true
     msg = msg .. "; retry after " .. e.retry_after .. " s"
   elseif e.code == "UNAVAILABLE" then

@@ -50,7 +50,9 @@ local function pick(data, ...)
 end
 
 local function check_string(v, what, fn)
-  if type(v) ~= "string" or v == "" then usage.raise("client:" .. fn .. ": '" .. what .. "' must be a non-empty string") end
+  if type(v) ~= "string" or v == "" then
+    usage.raise("client:" .. fn .. ": '" .. what .. "' must be a non-empty string")
+  end
 end
 
 -- client:viewer() -> { givenName, familyName, email, accounts = {{number}...} } | nil, err
@@ -119,7 +121,8 @@ function M.readings(client, account, opts) return readings.fetch(client, account
 
 -- the Client methods
 M.methods = {}
-for _, name in ipairs { "graphql", "viewer", "account", "postal_areas", "tariff_summary", "rate_limit", "connection", "login", "token_state", "readings" } do
+for _, name in ipairs { "graphql", "viewer", "account", "postal_areas", "tariff_summary", "rate_limit",
+                        "connection", "login", "token_state", "readings" } do
   M.methods[name] = M[name]
 end
 

@@ -19,7 +19,7 @@ local page = require "octopus.pipeline.page"
 
 local json = core.json
 local null = json.null
-local type, pairs, ipairs, error, setmetatable, tostring = type, pairs, ipairs, error, setmetatable, tostring
+local type, pairs, ipairs, setmetatable, tostring = type, pairs, ipairs, setmetatable, tostring
 local floor = math.floor
 
 local M = {}

@@ -17,7 +17,7 @@ local type, pairs, tostring, tonumber, error, setmetatable, getmetatable =
   type, pairs, tostring, tonumber, error, setmetatable, getmetatable
 local find, sub, lower, gsub, char = string.find, string.sub, string.lower, string.gsub, string.char
 local concat = table.concat
-local floor, ceil = math.floor, math.ceil
+local ceil = math.ceil
 local os_time = os.time
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 

@@ -32,7 +32,7 @@ local random = require "octopus.pipeline.random"
 local usage = require "octopus.pipeline.usage"
 
 local json = core.json
-local type, pairs, error = type, pairs, error
+local type, pairs = type, pairs
 local min = math.min
 
 local M = {}
@@ -135,7 +135,9 @@ local function check(req)
   end
   local expect = req.expect or "json"
   if expect ~= "json" and expect ~= "raw" then usage.raise("client:request: 'expect' must be \"json\" or \"raw\"") end
-  if req.headers ~= nil and type(req.headers) ~= "table" then usage.raise("client:request: 'headers' must be a table") end
+  if req.headers ~= nil and type(req.headers) ~= "table" then
+    usage.raise("client:request: 'headers' must be a table")
+  end
   local auth = req.auth
   if auth ~= nil and auth ~= "basic" and auth ~= "none" and type(auth) ~= "function" then
     usage.raise("client:request: 'auth' must be \"basic\", \"none\" or a function")

@@ -17,8 +17,8 @@
 
 local usage = require "octopus.pipeline.usage"
 
-local floor, huge, type, tostring, tonumber, error, setmetatable, getmetatable =
-  math.floor, math.huge, type, tostring, tonumber, error, setmetatable, getmetatable
+local floor, huge, type, tostring, tonumber, setmetatable, getmetatable =
+  math.floor, math.huge, type, tostring, tonumber, setmetatable, getmetatable
 local format, os_time = string.format, os.time
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 

@@ -1,6 +1,10 @@
 -- octopus.rest.quotes: POST /v1/quotes/.
 -- Invariant: never retried after it may have reached the server (POST);
 -- field errors come back as VALIDATION with err.fields.
+local usage = require "octopus.pipeline.usage"
+
+local setmetatable, type = setmetatable, type
+
 local Quotes = { __name = "octopus.Quotes" }
 Quotes.__index = Quotes
 
