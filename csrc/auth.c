@@ -9,14 +9,12 @@
  *   core.base64url_decode(s) -> s | nil, err   (padding optional)
  *   core.basic_auth(api_key) -> "Basic " .. base64(api_key .. ":")
  *   core.jwt_claims(token) -> table | nil, err
- *   core.fingerprint(s) -> 16 hex digits (FNV-1a 64: tells credentials apart
- *                          in a token file; not a cryptographic hash)
+ *   (core.fingerprint, the credential hash, is in crypto.c)
  *
  * Invariants: scratch memory is a Lua userdata (collected if anything
  * raises); no error message ever contains the input (it may be a secret):
  * decode errors name a byte offset, JWT errors say which part is wrong.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "octopus.h"
@@ -162,22 +160,6 @@ static int l_basic_auth(lua_State *L) {
     return 1;
 }
 
-/* fingerprint(s): FNV-1a, 64 bits, as hex. Only ever stored beside the token
- * state it identifies (a 0600 file that already holds a refresh token). */
-static int l_fingerprint(lua_State *L) {
-    size_t n, i;
-    const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &n);
-    unsigned long long h = 14695981039346656037ULL;
-    char hex[17];
-    for (i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
-    }
-    snprintf(hex, sizeof hex, "%016llx", h);
-    lua_pushlstring(L, hex, 16);
-    return 1;
-}
-
 static int jwt_malformed(lua_State *L, const char *why) {
     return octopus_push_error(L, "JWT_MALFORMED", "auth", "malformed JWT: %s", why);
 }
@@ -235,7 +217,6 @@ static const luaL_Reg auth_funcs[] = {
     {"base64url_encode", l_base64url_encode},
     {"base64url_decode", l_base64url_decode},
     {"basic_auth", l_basic_auth},
-    {"fingerprint", l_fingerprint},
     {NULL, NULL}};
 
 void octopus_open_auth(lua_State *L) {

@@ -32,21 +32,12 @@ static inline void octopus_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
     lua_pop(L, nup);
 }
 
-static inline void *octopus_testudata(lua_State *L, int ud, const char *tname) {
-    void *p = lua_touserdata(L, ud);
-    if (p != NULL && lua_getmetatable(L, ud)) {
-        luaL_getmetatable(L, tname);
-        if (!lua_rawequal(L, -1, -2)) p = NULL;
-        lua_pop(L, 2);
-        return p;
-    }
-    return NULL;
-}
 #define octopus_newlib(L, l) (lua_newtable(L), octopus_setfuncs((L), (l), 0))
 #else
 #define octopus_rawlen(L, i) lua_rawlen((L), (i))
+#define octopus_getuservalue(L, i) ((void)lua_getuservalue((L), (i)))
+#define octopus_setuservalue(L, i) lua_setuservalue((L), (i))
 #define octopus_setfuncs(L, l, n) luaL_setfuncs((L), (l), (n))
-#define octopus_testudata(L, i, t) luaL_testudata((L), (i), (t))
 #define octopus_newlib(L, l) luaL_newlib((L), (l))
 #endif
 

@@ -4,7 +4,8 @@
  * TLS session and CA cache).
  *
  *   session:request{ method, url, headers, body, timeout, connect_timeout,
- *                    max_body, on_progress } -> status, headers, body, info
+ *                    max_body, on_progress, fresh_connect }
+ *                                             -> status, headers, body, info
  *                                             | nil, err
  *   session:close()   idempotent; also __gc and __close
  *
@@ -54,6 +55,7 @@ static int session_new(lua_State *L) {
 static int session_request(lua_State *L) {
     Session *s = check_session(L);
     CURLcode rc;
+    int n;
     luaL_checktype(L, 2, LUA_TTABLE);
     if (s->busy) return luaL_error(L, "session is busy (request called from its own callback)");
     octopus_transfer_setup(L, 2, &s->t, s->easy, &s->opts);
@@ -62,7 +64,9 @@ static int session_request(lua_State *L) {
     rc = curl_easy_perform(s->easy);
     s->t.L = NULL;
     s->busy = 0;
-    return octopus_transfer_push_result(L, &s->t, rc);
+    n = octopus_transfer_push_result(L, &s->t, rc);
+    octopus_transfer_done(L, &s->t);
+    return n;
 }
 
 static int session_close(lua_State *L) {

@@ -231,14 +231,20 @@ static double dec_strtod(lua_State *L, const unsigned char *s, const unsigned ch
     return v;
 }
 
+/* The exponent's digits saturate here: far beyond any offset the digits of
+ * an input can add to e10 (one per byte), so the sign and the magnitude
+ * class of e10 stay right ("0.<99999 zeros>1e1000000000" is out of range). */
+#define EXP_SATURATE 1000000000000000LL   /* 1e15 */
+
 /* RFC 8259 number at d->p. Integers (no fraction/exponent) that fit int64
  * stay integers on 5.3+; others are doubles, exact via the fast path when
- * the significand and the power of ten are both exact, else strtod. */
+ * the significand and the power of ten are both exact, else strtod (which
+ * reads the whole text, so e10 only has to pick the path correctly). */
 static int dec_number(decoder *d) {
     const unsigned char *p = d->p;
     uint64_t m = 0;
     int neg = 0, nd = 0, dropped = 0, isfloat = 0;
-    long e10 = 0, ex = 0;
+    long long e10 = 0, ex = 0;
     double v;
     if (*p == '-') { neg = 1; p++; }
     if (*p == '0') {
@@ -269,7 +275,7 @@ static int dec_number(decoder *d) {
         if (*p == '+' || *p == '-') eneg = *p++ == '-';
         if (*p < '0' || *p > '9') return dec_unexpected(d, p, "a digit in the exponent");
         for (; *p >= '0' && *p <= '9'; p++)
-            if (ex < 100000) ex = ex * 10 + (*p - '0');
+            if (ex < EXP_SATURATE) ex = ex * 10 + (*p - '0');
         e10 += eneg ? -ex : ex;
         isfloat = 1;
     }

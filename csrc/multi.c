@@ -27,23 +27,25 @@
  *
  * Invariants: every transfer is a Lua userdata ("octopus.Multi.transfer")
  * owning its easy handle and buffers, anchored in the multi's uservalue table
- * (env[id] while in flight, env.pool when idle, reused with its easy handle),
- * so a raise at any point leaks nothing. Every curl_multi_* call that can run
- * callbacks happens with m->busy set and t->L pointing at the running state;
- * on_progress runs under lua_pcall (transfer.c), and calling back into the
- * multi from it raises (its error aborts only that transfer). Completions are
- * read after curl returns, never from inside libcurl.
+ * (env[id] until its completion is delivered; env[0] is the pool of idle
+ * ones, reused with their easy handles), so a raise at any point leaks
+ * nothing. Every curl_multi_* call that can run callbacks happens with
+ * m->busy set and t->L pointing at the running state; on_progress runs under
+ * lua_pcall (transfer.c), and calling back into the multi from it raises (its
+ * error aborts only that transfer). Completions are read after curl returns,
+ * never from inside libcurl.
+ * Collecting is raise-safe: a finished transfer moves (pure C) to the done
+ * list and stays there, in env[id], cancellable, until the completions array
+ * holding its result is complete; only then are the transfers retired, by
+ * code that allocates nothing (the pool's array part is preallocated). A raise
+ * (Lua out of memory) while the array is built loses nothing: the next
+ * perform/poll/socket_action reports the same completions.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "octopus.h"
-
-#if LUA_VERSION_NUM > 501  /* compat.h maps these for 5.1 only */
-#define octopus_getuservalue(L, i) ((void)lua_getuservalue((L), (i)))
-#define octopus_setuservalue(L, i) lua_setuservalue((L), (i))
-#endif
 
 #define TRANSFER_MT "octopus.Multi.transfer"
 #define POOL_MAX 32  /* idle transfers (easy handles) kept for reuse */
@@ -53,9 +55,11 @@ typedef struct Transfer Transfer;
 typedef struct {
     CURLM *multi;  /* NULL when closed */
     int busy;      /* inside a curl_multi_* call that may run callbacks */
-    int count;     /* transfers in flight */
+    int count;     /* transfers in flight or done but not yet reported */
+    int npool;     /* idle transfers in env[0][1..npool] */
     lua_Integer next_id;
-    Transfer *head;  /* in-flight list */
+    Transfer *head;  /* in-flight list (doubly linked) */
+    Transfer *done_head, *done_tail;  /* finished, result not yet delivered (FIFO) */
     struct octopus_http_opts opts;
     struct sockrec { curl_socket_t fd; int what; unsigned long gen; } *socks;  /* malloc'd */
     size_t nsocks, capsocks;
@@ -66,9 +70,13 @@ typedef struct {
 struct Transfer {
     struct octopus_transfer t;
     CURL *easy;      /* owned; NULL once freed */
-    Multi *m;        /* set while added to m->multi */
+    Multi *m;        /* set from add until retired or cancelled */
     lua_Integer id;
-    Transfer *prev, *next;
+    Transfer *prev, *next;  /* in-flight list */
+    Transfer *next_done;    /* done list */
+    int added;       /* easy is in m->multi */
+    int done;        /* on the done list, rc holds curl's result */
+    CURLcode rc;
 };
 
 /* ---- socket bookkeeping (CURLMOPT_SOCKETFUNCTION) --------------------- */
@@ -101,12 +109,30 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *ud, void *soc
 
 /* ---- transfers ------------------------------------------------------- */
 
+/* Takes tr off whichever list holds it and out of curl (pure C). The caller
+ * settles tr->m and m->count. */
+static void detach(Multi *m, Transfer *tr) {
+    if (tr->done) {
+        Transfer **pp = &m->done_head, *prev = NULL;
+        while (*pp != NULL && *pp != tr) { prev = *pp; pp = &(*pp)->next_done; }
+        if (*pp == tr) *pp = tr->next_done;
+        if (m->done_tail == tr) m->done_tail = prev;
+        tr->next_done = NULL;
+        tr->done = 0;
+    } else {
+        if (tr->prev) tr->prev->next = tr->next;
+        else if (m->head == tr) m->head = tr->next;
+        if (tr->next) tr->next->prev = tr->prev;
+        tr->prev = tr->next = NULL;
+    }
+    if (tr->added) {
+        (void)curl_multi_remove_handle(m->multi, tr->easy);
+        tr->added = 0;
+    }
+}
+
 static void unlink_transfer(Multi *m, Transfer *tr) {
-    if (tr->prev) tr->prev->next = tr->next;
-    else m->head = tr->next;
-    if (tr->next) tr->next->prev = tr->prev;
-    tr->prev = tr->next = NULL;
-    (void)curl_multi_remove_handle(m->multi, tr->easy);
+    detach(m, tr);
     tr->m = NULL;
     m->count--;
 }
@@ -115,6 +141,7 @@ static void unlink_transfer(Multi *m, Transfer *tr) {
 static void transfer_free(lua_State *L, Transfer *tr) {
     if (tr->easy == NULL) return;
     if (tr->m != NULL && tr->m->multi != NULL) unlink_transfer(tr->m, tr);
+    tr->m = NULL;
     octopus_transfer_cleanup(L, &tr->t);
     tr->t.easy = NULL;
     curl_easy_cleanup(tr->easy);
@@ -174,8 +201,8 @@ static int multi_new(lua_State *L) {
     octopus_http_opts_init(&m->opts);
     octopus_setmetatable(L, OCTOPUS_MULTI_MT);
     lua_newtable(L);
-    lua_newtable(L);
-    lua_setfield(L, -2, "pool");
+    lua_createtable(L, POOL_MAX, 0);  /* array part sized once: storing never allocates */
+    lua_rawseti(L, -2, 0);
     octopus_setuservalue(L, 2);
     octopus_http_opts_parse(L, 1, &m->opts);
     m->multi = curl_multi_init();
@@ -196,22 +223,24 @@ static void push_env(lua_State *L) {
 }
 
 /* m:add(req) -> id. An idle pooled transfer is reused (its easy handle keeps
- * TLS session and settings); the connection pool itself lives in the multi. */
+ * TLS session and settings); the connection pool itself lives in the multi.
+ * The transfer is anchored in env[id] before curl or the list know it, so a
+ * raise half-way leaves nothing running unreachable. */
 static int multi_add(lua_State *L) {
     Multi *m = check_multi(L);
     Transfer *tr = NULL;
-    int n;
+    lua_Integer id;
     CURLMcode mc;
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_settop(L, 2);
     push_env(L);                        /* 3 */
-    lua_getfield(L, 3, "pool");         /* 4 */
-    n = (int)octopus_rawlen(L, 4);
-    if (n > 0) {
-        lua_rawgeti(L, 4, n);           /* 5 */
+    lua_rawgeti(L, 3, 0);               /* 4: the pool */
+    if (m->npool > 0) {
+        lua_rawgeti(L, 4, m->npool);    /* 5 */
         tr = lua_touserdata(L, 5);
         lua_pushnil(L);
-        lua_rawseti(L, 4, n);
+        lua_rawseti(L, 4, m->npool);
+        m->npool--;
     } else {
         tr = lua_newuserdata(L, sizeof *tr);  /* 5 */
         memset(tr, 0, sizeof *tr);
@@ -224,67 +253,92 @@ static int multi_add(lua_State *L) {
         curl_easy_setopt(tr->easy, CURLOPT_PRIVATE, (void *)tr);
     }
     octopus_transfer_setup(L, 2, &tr->t, tr->easy, &m->opts);
+    id = m->next_id;
+    lua_pushinteger(L, id);
+    lua_pushvalue(L, 5);
+    lua_rawset(L, 3);                   /* env[id] = transfer (may raise: nothing runs yet) */
     tr->t.L = L;
     mc = curl_multi_add_handle(m->multi, tr->easy);
     if (mc != CURLM_OK) {
+        lua_pushinteger(L, id);
+        lua_pushnil(L);
+        lua_rawset(L, 3);
         octopus_transfer_cleanup(L, &tr->t);
         return luaL_error(L, "curl_multi_add_handle failed: %s", curl_multi_strerror(mc));
     }
-    tr->id = m->next_id++;
+    m->next_id++;
+    tr->id = id;
     tr->m = m;
+    tr->added = 1;
+    tr->done = 0;
+    tr->next_done = NULL;
     tr->prev = NULL;
     tr->next = m->head;
     if (m->head) m->head->prev = tr;
     m->head = tr;
     m->count++;
-    lua_pushinteger(L, tr->id);
-    lua_pushvalue(L, 5);
-    lua_rawset(L, 3);                   /* env[id] = transfer */
-    lua_pushinteger(L, tr->id);
+    lua_pushinteger(L, id);
     return 1;
 }
 
-/* Transfer done or cancelled: out of env[id]; back to the pool (or freed).
- * env is at env_idx. */
-static void retire(lua_State *L, int env_idx, Transfer *tr) {
-    int n;
-    lua_getfield(L, env_idx, "pool");
-    n = (int)octopus_rawlen(L, -1);
-    lua_pushinteger(L, tr->id);
-    lua_rawget(L, env_idx);             /* the transfer userdata */
-    if (n < POOL_MAX) {
-        octopus_transfer_cleanup(L, &tr->t);  /* refs and large buffers go */
-        lua_rawseti(L, -2, n + 1);
-    } else {
+/* Transfer delivered or cancelled: out of the lists and env[id]; back to the
+ * pool (or freed). env is at env_idx; needs 3 stack slots. Allocates nothing,
+ * so it cannot raise: the pool's array part was sized at creation, and
+ * clearing env[id] only writes nil. */
+static void retire(lua_State *L, Multi *m, int env_idx, Transfer *tr) {
+    lua_Integer id = tr->id;
+    unlink_transfer(m, tr);
+    octopus_transfer_cleanup(L, &tr->t);  /* refs and buffers go */
+    if (m->npool < POOL_MAX) {
+        lua_rawgeti(L, env_idx, 0);         /* the pool */
+        lua_pushinteger(L, id);
+        lua_rawget(L, env_idx);             /* the transfer userdata */
+        lua_rawseti(L, -2, ++m->npool);
         lua_pop(L, 1);
+    } else {
         transfer_free(L, tr);
     }
-    lua_pop(L, 1);
-    lua_pushinteger(L, tr->id);
+    lua_pushinteger(L, id);
     lua_pushnil(L);
     lua_rawset(L, env_idx);
 }
 
-/* Reads curl's finished transfers into a completions array at the top. */
-static void collect(lua_State *L, Multi *m) {
+/* Moves curl's finished transfers to the done list (pure C, cannot raise:
+ * from here on a completion is never lost, even if what follows raises). */
+static void drain(Multi *m) {
     CURLMsg *msg;
-    int left, k = 0, env_idx, res;
+    int left;
+    while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+        Transfer *tr = NULL;
+        if (msg->msg != CURLMSG_DONE) continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&tr);
+        if (tr == NULL || tr->m != m || tr->done) continue;
+        tr->rc = msg->data.result;
+        detach(m, tr);                  /* off the in-flight list, out of curl */
+        tr->done = 1;
+        tr->next_done = NULL;
+        if (m->done_tail) m->done_tail->next_done = tr;
+        else m->done_head = tr;
+        m->done_tail = tr;
+    }
+}
+
+/* Pushes the completions array of every done transfer, then retires them.
+ * Building the array may raise (Lua out of memory): the done list is then
+ * untouched and the next call reports it all again; retiring cannot raise. */
+static void collect(lua_State *L, Multi *m) {
+    Transfer *tr;
+    int k = 0, env_idx, res;
+    drain(m);
+    if (!lua_checkstack(L, 12)) luaL_error(L, "stack overflow (collecting completions)");
     lua_newtable(L);
     push_env(L);
     env_idx = lua_gettop(L);
-    while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
-        Transfer *tr = NULL;
-        CURLcode rc;
-        if (msg->msg != CURLMSG_DONE) continue;
-        rc = msg->data.result;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&tr);
-        if (tr == NULL || tr->m != m) continue;
-        unlink_transfer(m, tr);
-        lua_checkstack(L, 8);
+    for (tr = m->done_head; tr != NULL; tr = tr->next_done) {
         lua_createtable(L, 0, 5);
         lua_pushinteger(L, tr->id);
         lua_setfield(L, -2, "id");
-        res = octopus_transfer_push_result(L, &tr->t, rc);
+        res = octopus_transfer_push_result(L, &tr->t, tr->rc);
         if (res == 4) {
             lua_setfield(L, -5, "info");
             lua_setfield(L, -4, "body");
@@ -295,8 +349,8 @@ static void collect(lua_State *L, Multi *m) {
             lua_pop(L, 1);
         }
         lua_rawseti(L, env_idx - 1, ++k);
-        retire(L, env_idx, tr);
     }
+    while ((tr = m->done_head) != NULL) retire(L, m, env_idx, tr);
     lua_pop(L, 1);
 }
 
@@ -418,8 +472,7 @@ static int multi_cancel(lua_State *L) {
         lua_pushboolean(L, 0);
         return 1;
     }
-    unlink_transfer(m, tr);
-    retire(L, 3, tr);
+    retire(L, m, 3, tr);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -451,9 +504,9 @@ static int multi_close(lua_State *L) {
         while (lua_next(L, 2) != 0) {
             if (lua_isuserdata(L, -1)) {
                 transfer_free(L, lua_touserdata(L, -1));
-            } else if (lua_istable(L, -1)) {  /* the pool */
-                int i, n = (int)octopus_rawlen(L, -1);
-                for (i = 1; i <= n; i++) {
+            } else if (lua_istable(L, -1)) {  /* the pool, env[0] */
+                int i;
+                for (i = 1; i <= m->npool; i++) {
                     lua_rawgeti(L, -1, i);
                     transfer_free(L, lua_touserdata(L, -1));
                     lua_pop(L, 1);
@@ -464,8 +517,8 @@ static int multi_close(lua_State *L) {
     }
     curl_multi_cleanup(m->multi);
     m->multi = NULL;
-    m->head = NULL;
-    m->count = 0;
+    m->head = m->done_head = m->done_tail = NULL;
+    m->count = m->npool = 0;
     free(m->socks);
     m->socks = NULL;
     m->nsocks = m->capsocks = 0;

@@ -40,6 +40,7 @@ void octopus_open_multi(lua_State *L);  /* sets core.multi */
 void octopus_open_auth(lua_State *L);   /* sets core.base64_*, basic_auth, jwt_claims */
 void octopus_open_file(lua_State *L);   /* sets core.write_private, file_mode */
 void octopus_open_clock(lua_State *L);  /* sets core.monotonic, wall, sleep */
+void octopus_open_crypto(lua_State *L); /* sets core.sha256, fingerprint, random_bytes */
 
 /* ------------------------------------------------------------------------
  * transfer.c: one HTTP request on a CURL easy handle, shared by the blocking
@@ -77,7 +78,14 @@ struct octopus_transfer {
     int progress_ref;           /* registry ref to on_progress, or LUA_NOREF */
     int body_ref;               /* registry ref anchoring the request body */
     int url_ref;                /* registry ref to the URL (for redaction) */
-    int too_large, oom;         /* set by the write/header callbacks */
+    size_t head_total;          /* header bytes of every response so far (1xx too) */
+    curl_off_t length;          /* the final response's Content-Length ... */
+    int length_seen;            /* ... once one was seen */
+    int too_large;              /* body over max_body (write callback, or curl) */
+    int head_too_large;         /* headers over MAX_HEAD_BYTES (header callback) */
+    int oom;                    /* a response buffer could not grow */
+    const char *proto_err;      /* static text: the response broke HTTP framing */
+    int fresh_connect;          /* this request asked for a new connection */
     int aborted;                /* 1: on_progress returned true; 2: it raised */
     char cb_msg[256];           /* on_progress's error message when aborted == 2 */
     char errbuf[CURL_ERROR_SIZE];
@@ -100,7 +108,7 @@ void octopus_http_opts_free(struct octopus_http_opts *o);
 CURLcode octopus_easy_configure(CURL *easy, const struct octopus_http_opts *o);
 
 /* Per request: parse the request table at req_idx (method, url, headers, body,
- * timeout, connect_timeout, max_body, on_progress), raising on usage errors
+ * timeout, connect_timeout, max_body, on_progress, fresh_connect), raising on usage errors
  * naming the argument, and set every per-request option on easy explicitly
  * (the handle is reused without curl_easy_reset). Frees what the previous
  * request on t left behind. Leaves the stack as it found it. */
@@ -109,10 +117,15 @@ void octopus_transfer_setup(lua_State *L, int req_idx, struct octopus_transfer *
 
 /* After curl finished the transfer with rc: pushes `status, headers, body,
  * info` (returns 4) or `nil, err` (returns 2; err.code CONNECT | DNS |
- * TIMEOUT | TLS | TOO_LARGE | BAD_URL | NETWORK | ABORTED, kind "network";
- * CALLBACK, kind "usage", when on_progress raised; err.sent). Raises on
- * out-of-memory. Releases the per-request refs; t->easy must still be valid. */
+ * TIMEOUT | TLS | TOO_LARGE | BAD_URL | PROTOCOL | NETWORK | ABORTED, kind
+ * "network"; CALLBACK, kind "usage", when on_progress raised; err.sent).
+ * Raises only when Lua runs out of memory, and leaves t as it was, so a
+ * second call gives the same result. t->easy must still be valid. */
 int octopus_transfer_push_result(lua_State *L, struct octopus_transfer *t, CURLcode rc);
+
+/* Once the result is safely delivered: release the per-request refs and
+ * oversized buffers. */
+void octopus_transfer_done(lua_State *L, struct octopus_transfer *t);
 
 /* Free everything t owns (buffers, header list, refs); t stays reusable. */
 void octopus_transfer_cleanup(lua_State *L, struct octopus_transfer *t);

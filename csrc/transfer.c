@@ -30,7 +30,12 @@
     ((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
 
 #define DEFAULT_MAX_BODY ((curl_off_t)64 * 1024 * 1024)
-#define MAX_HEAD_BYTES   ((size_t)1024 * 1024)
+/* All header bytes of one request, 1xx responses included (a flood of
+ * "100 Continue" counts). Below libcurl's own 300 KB total (7.88+), so the
+ * cap is ours and reported as TOO_LARGE, whatever the libcurl version. */
+#define MAX_HEAD_BYTES   ((size_t)256 * 1024)
+/* Longest timeout in seconds: its milliseconds fit a 32-bit long. */
+#define MAX_TIMEOUT_S    1000000.0
 #define KEEP_BODY_CAP    ((size_t)1024 * 1024)  /* larger buffers are freed */
 #define KEEP_HEAD_CAP    ((size_t)64 * 1024)
 
@@ -76,14 +81,17 @@ static char *dup_string(lua_State *L, int idx) {
     return d;
 }
 
-/* Seconds (float ok) at idx -> milliseconds for curl; 0 means no limit. */
+/* Seconds (float ok) at idx -> milliseconds for curl; 0 means no limit.
+ * At most MAX_TIMEOUT_S, so the milliseconds fit a 32-bit long. */
 static long check_seconds(lua_State *L, int idx, const char *name) {
     double s;
     if (lua_type(L, idx) != LUA_TNUMBER)
         luaL_error(L, "option '%s' must be a number of seconds", name);
     s = lua_tonumber(L, idx);
     if (!(s >= 0)) luaL_error(L, "option '%s' must be >= 0", name);
-    if (s > 1e9) s = 1e9;
+    if (s > MAX_TIMEOUT_S)
+        luaL_error(L, "option '%s' must be at most %d seconds (0 = no limit)", name,
+                   (int)MAX_TIMEOUT_S);
     return (long)ceil(s * 1000.0);
 }
 
@@ -215,14 +223,51 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud) {
     return n;
 }
 
-/* Keeps only the final response's header lines: a status line restarts. */
+/* The Content-Length values in a header line ("5" or "5, 5"): each must
+ * equal the first one seen in this response (RFC 9110 8.6: differing values
+ * are an unrecoverable framing error). Returns 0, or -1 on a conflict.
+ * Values that are not digits are left to libcurl. */
+static int check_length(struct octopus_transfer *t, const char *v, const char *end) {
+    while (v < end) {
+        unsigned long long n = 0;
+        int digits = 0;
+        while (v < end && (*v == ' ' || *v == '\t' || *v == ',')) v++;
+        while (v < end && *v >= '0' && *v <= '9') {
+            if (n > 999999999999999ULL) return 0;  /* absurd: libcurl refuses it */
+            n = n * 10 + (unsigned long long)(*v++ - '0');
+            digits = 1;
+        }
+        if (!digits) return 0;
+        while (v < end && (*v == ' ' || *v == '\t')) v++;
+        if (v < end && *v != ',') return 0;
+        if (t->length_seen && (curl_off_t)n != t->length) return -1;
+        t->length = (curl_off_t)n;
+        t->length_seen = 1;
+    }
+    return 0;
+}
+
+/* Keeps only the final response's header lines: a status line restarts.
+ * Caps the header bytes of the whole request (1xx responses included) and
+ * refuses conflicting Content-Length values. */
 static size_t header_cb(char *p, size_t size, size_t nmemb, void *ud) {
     struct octopus_transfer *t = ud;
     size_t n = size * nmemb;
-    if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) t->head.len = 0;
-    if (t->head.len + n > MAX_HEAD_BYTES) {
-        t->too_large = 1;
+    if (n > MAX_HEAD_BYTES - t->head_total) {
+        t->head_too_large = 1;
         return 0;
+    }
+    t->head_total += n;
+    if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+        t->head.len = 0;
+        t->length_seen = 0;
+    } else if (n > 15 && strncasecmp(p, "content-length:", 15) == 0) {
+        const char *end = p + n;
+        while (end > p + 15 && (end[-1] == '\r' || end[-1] == '\n')) end--;
+        if (check_length(t, p + 15, end) != 0) {
+            t->proto_err = "conflicting Content-Length headers in the response";
+            return 0;
+        }
     }
     if (buf_append(&t->head, p, n) != 0) {
         t->oom = 1;
@@ -277,7 +322,7 @@ static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 
 static const char *const request_keys[] = {
     "method", "url", "headers", "body", "timeout", "connect_timeout",
-    "max_body", "on_progress", NULL};
+    "max_body", "on_progress", "fresh_connect", NULL};
 
 void octopus_transfer_init(struct octopus_transfer *t) {
     memset(t, 0, sizeof *t);
@@ -356,7 +401,12 @@ void octopus_transfer_setup(lua_State *L, int idx, struct octopus_transfer *t,
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
     t->easy = e;
     t->max_body = o->max_body;
-    t->too_large = t->oom = t->aborted = 0;
+    t->too_large = t->head_too_large = t->oom = t->aborted = 0;
+    t->head_total = 0;
+    t->length = 0;
+    t->length_seen = 0;
+    t->proto_err = NULL;
+    t->fresh_connect = 0;
     t->cb_msg[0] = t->errbuf[0] = '\0';
     t->body.len = t->head.len = 0;
 
@@ -385,8 +435,13 @@ void octopus_transfer_setup(lua_State *L, int idx, struct octopus_transfer *t,
     lua_getfield(L, idx, "on_progress");                /* top+7 */
     if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
         luaL_error(L, "option 'on_progress' must be a function");
-    lua_getfield(L, idx, "headers");                    /* top+8 */
-    build_headers(L, top + 8, t);
+    lua_getfield(L, idx, "fresh_connect");              /* top+8 */
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TBOOLEAN) luaL_error(L, "option 'fresh_connect' must be a boolean");
+        t->fresh_connect = lua_toboolean(L, -1);
+    }
+    lua_getfield(L, idx, "headers");                    /* top+9 */
+    build_headers(L, top + 9, t);
 
     /* Nothing raises past this point. */
     lua_pushvalue(L, top + 7);
@@ -411,6 +466,11 @@ void octopus_transfer_setup(lua_State *L, int idx, struct octopus_transfer *t,
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    /* A new connection: libcurl re-sends a request by itself when a reused
+     * connection dies before any response byte, whatever the method; on a
+     * fresh connection it never does, so the request reaches the server at
+     * most once. The connection is cached afterwards as usual. */
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, t->fresh_connect ? 1L : 0L);
 
     /* Method and body: reset from whatever the previous request left. */
     curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
@@ -538,25 +598,22 @@ static void redact_url(lua_State *L, struct octopus_transfer *t, char *msg) {
     lua_pop(L, 1);
 }
 
+/* Pushes the outcome. Never raises for anything the server sent or the
+ * transfer's own state (only when Lua itself runs out of memory), and
+ * changes nothing in t: calling it again after a raise gives the same
+ * result (multi.c relies on that). octopus_transfer_done releases. */
 int octopus_transfer_push_result(lua_State *L, struct octopus_transfer *t, CURLcode rc) {
     const char *code = "NETWORK", *kind = "network";
     char msg[CURL_ERROR_SIZE + 320];
     long request_size = 0, status = 0;
-    int sent;
+    int sent, too_large = t->too_large, redact_it = 0;
 
-    if (t->oom || rc == CURLE_OUT_OF_MEMORY) {
-        release_refs(L, t);
-        return luaL_error(L, "not enough memory");
-    }
-    if (rc == CURLE_OK && !t->too_large) {
-        release_refs(L, t);
+    if (rc == CURLE_OK && !too_large && !t->head_too_large && !t->oom && !t->proto_err) {
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
         lua_pushinteger(L, (lua_Integer)status);
         push_headers(L, t);
         lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
         push_info(L, t);
-        if (t->body.cap > KEEP_BODY_CAP) buf_free(&t->body);
-        if (t->head.cap > KEEP_HEAD_CAP) buf_free(&t->head);
         return 4;
     }
 
@@ -571,10 +628,16 @@ int octopus_transfer_push_result(lua_State *L, struct octopus_transfer *t, CURLc
     case CURLE_OPERATION_TIMEDOUT:
         code = "TIMEOUT"; break;
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
         code = "BAD_URL"; sent = 0; break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        /* before sending: a scheme other than http(s); after: the reply was
+         * not HTTP (HTTP/0.9, a status line libcurl cannot read) */
+        code = sent ? "PROTOCOL" : "BAD_URL"; break;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+        code = "PROTOCOL"; break;
     case CURLE_FILESIZE_EXCEEDED:
-        t->too_large = 1; break;
+        too_large = 1; break;
     case CURLE_ABORTED_BY_CALLBACK:
         break;
     case CURLE_SSL_CONNECT_ERROR: case CURLE_PEER_FAILED_VERIFICATION:
@@ -591,25 +654,54 @@ int octopus_transfer_push_result(lua_State *L, struct octopus_transfer *t, CURLc
     default:
         break;
     }
-    if (t->too_large) {
+    if (t->head_too_large) {
+        code = "TOO_LARGE";
+        snprintf(msg, sizeof msg, "response headers exceed %lu bytes", (unsigned long)MAX_HEAD_BYTES);
+    } else if (too_large) {
         code = "TOO_LARGE";
         snprintf(msg, sizeof msg, "response exceeds max_body (%.0f bytes)", (double)t->max_body);
+    } else if (t->proto_err != NULL) {
+        code = "PROTOCOL";
+        snprintf(msg, sizeof msg, "%s", t->proto_err);
+    } else if (t->oom) {
+        code = "TOO_LARGE";
+        snprintf(msg, sizeof msg, "response does not fit in memory (%.0f bytes buffered)",
+                 (double)(t->body.len + t->head.len));
     } else if (t->aborted == 1) {
         code = "ABORTED";
         snprintf(msg, sizeof msg, "transfer aborted by on_progress");
     } else if (t->aborted == 2) {
         code = "CALLBACK"; kind = "usage";
         snprintf(msg, sizeof msg, "on_progress raised: %s", t->cb_msg);
+    } else if (rc == CURLE_OUT_OF_MEMORY && sent) {
+        /* libcurl (before 8.6) says "out of memory" for a response header
+         * line over its 100 KB limit: what the server sent, not a crash */
+        code = "TOO_LARGE";
+        snprintf(msg, sizeof msg, "response header line exceeds libcurl's limit (%d bytes)",
+                 CURL_MAX_HTTP_HEADER);
+#if LIBCURL_VERSION_NUM >= 0x080600
+    } else if (rc == CURLE_TOO_LARGE) {
+        code = "TOO_LARGE";
+        snprintf(msg, sizeof msg, "response headers exceed libcurl's limits");
+#endif
+    } else if (rc == CURLE_RECV_ERROR && strncmp(t->errbuf, "Too large response headers", 26) == 0) {
+        code = "TOO_LARGE";  /* libcurl's 300 KB total cap, if it ever fires first */
+        snprintf(msg, sizeof msg, "response headers exceed libcurl's limit (%s)", t->errbuf);
     } else {
         snprintf(msg, sizeof msg, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
-        redact_url(L, t, msg);
+        redact_it = 1;
     }
-    release_refs(L, t);
-    if (t->body.cap > KEEP_BODY_CAP) buf_free(&t->body);
+    if (redact_it) redact_url(L, t, msg);
     octopus_push_error(L, code, kind, "%s", msg);
     lua_pushboolean(L, sent);
     lua_setfield(L, -2, "sent");
     return 2;
+}
+
+void octopus_transfer_done(lua_State *L, struct octopus_transfer *t) {
+    release_refs(L, t);
+    if (t->body.cap > KEEP_BODY_CAP) buf_free(&t->body);
+    if (t->head.cap > KEEP_HEAD_CAP) buf_free(&t->head);
 }
 
 void octopus_transfer_cleanup(lua_State *L, struct octopus_transfer *t) {

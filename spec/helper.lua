@@ -1,7 +1,7 @@
 -- spec/helper.lua: start/stop loopback servers for specs; small shell and socket helpers.
 --
 -- Runs under Lua 5.4 and LuaJIT (the spec process); the server itself is ALWAYS
--- `lua5.4 bin/octopus sandbox --json --ttl 900`, started from the repo root (the cwd
+-- `lua5.4 bin/octopus-sandbox --json --ttl 900`, started from the repo root (the cwd
 -- busted runs in). Usage, one server per spec file:
 --
 --   local helper = require "helper"
@@ -13,7 +13,8 @@
 --   end)
 --
 -- start_server{ app = "sandbox"|"echo"|module, tls = true, wrong_host = false, args = {...} }
---   -> { http, https, wrong_host, ca_file, credentials, pid, stop(), admin(method, path, body) }
+--   -> { http, https, wrong_host, ca_file, credentials, pid, rest_url, graphql_url,
+--        rest_url_http, graphql_url_http, stop(), admin(method, path, body) }
 -- A server that never stops on its own dies after --ttl 900 s.
 local socket = require "socket"
 local cjson = require "cjson"
@@ -228,12 +229,12 @@ function Server:stderr()
   return read_file(self.dir .. "/err") or ""
 end
 
--- Starts `lua5.4 bin/octopus sandbox --json` in the background; raises with its stderr
+-- Starts `lua5.4 bin/octopus-sandbox --json` in the background; raises with its stderr
 -- when no JSON line appears within 10 s.
 function helper.start_server(opts)
   opts = opts or {}
   local dir = helper.run("mktemp -d /tmp/octopus-spec.XXXXXXXX"):gsub("%s+$", "")
-  local argv = { "lua5.4", "bin/octopus", "sandbox", "--json", "--ttl", tostring(opts.ttl or 900),
+  local argv = { "lua5.4", "bin/octopus-sandbox", "--json", "--ttl", tostring(opts.ttl or 900),
                  "--app", opts.app or "sandbox" }
   if opts.tls == false then argv[#argv + 1] = "--no-tls" end
   if opts.wrong_host then argv[#argv + 1] = "--wrong-host-tls" end

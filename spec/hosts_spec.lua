@@ -2,7 +2,9 @@
 -- 0.3 s of latency on GET /v1/products/ and runs, as child processes (each bounded by
 -- `timeout`): Neovim headless with spec/hosts/nvim_plugin.lua (LuaJIT build), LÖVE with
 -- the windowless game in spec/hosts/love, and core.multi under valgrind with transfers
--- in flight at close. Each host writes "ok ..." / "fail <why>" to a result file.
+-- in flight at close. Each host writes "ok ..." / "fail <why>" to a result file. Also
+-- the LÖVE example (examples/love) headless against the sandbox over TLS: the picture
+-- it would draw, from live data, is checked against the API's own answers.
 -- Needs build/luajit (make LUA=luajit) besides the build busted loads.
 local helper = require "helper"
 
@@ -15,7 +17,7 @@ describe("#hosts async in real hosts", function()
   local srv, dir
 
   lazy_setup(function()
-    srv = helper.start_server{ app = "sandbox", tls = false }
+    srv = helper.start_server{ app = "sandbox", tls = true }   -- the dashboard uses https
     dir = helper.run("mktemp -d /tmp/octopus-hosts.XXXXXXXX"):gsub("%s+$", "")
     assert.is_truthy(helper.read_file("build/luajit/octopus/core.so"),
       "the hosts load the LuaJIT build: run `make LUA=luajit` first")
@@ -57,6 +59,79 @@ describe("#hosts async in real hosts", function()
     assert.matches("^ok frames_during=%d+ in_flight=20 ", result, nil, false, text)
     assert.are.equal(0, rc)
     assert.are.equal(20, products_requests())
+  end)
+
+  it("examples/love draws the usage chart and the balance from live data while frames advance", function()
+    if not have("love") then return pending("love is not installed") end
+    srv:fault({ match = { operation = "HalfHourlyReadings" }, times = 5, action = { delay = 0.3 } })
+    local out = dir .. "/dashboard.json"
+    local c = srv.credentials
+    local env = ("OCTOPUS_LOVE_HEADLESS=1 OCTOPUS_DAYS=10 OCTOPUS_OUT=%s OCTOPUS_ROOT=%s OCTOPUS_URL=%s " ..
+      "OCTOPUS_CA_FILE=%s OCTOPUS_EMAIL=%s OCTOPUS_PASSWORD=%s OCTOPUS_API_KEY= SDL_AUDIODRIVER=dummy SDL_VIDEODRIVER=dummy"):format(
+      helper.quote(out), helper.quote(os.getenv("PWD") or "."), helper.quote(srv.https .. "/v1/"),
+      helper.quote(srv.ca_file), helper.quote(c.email), helper.quote(c.password))
+    local text, rc = helper.run(env .. " timeout 60 love examples/love")
+    local json = helper.read_file(out)
+    assert(json, "the dashboard wrote nothing:\n" .. text)
+    local r = require("cjson").decode(json)
+    assert.are.equal("ready", r.status, tostring(r.error) .. "\n" .. text)
+    assert.are.equal(0, rc, text)
+    assert.is_true(r.frames_loading >= 5, "only " .. r.frames_loading .. " frames while loading")
+    local client = require("octopus").new{ rest_url = srv.https .. "/v1/", graphql_url = srv.https .. "/v1/graphql/",
+      ca_file = srv.ca_file, email = c.email, password = c.password }
+    local account = assert(client:account(c.accounts[1]))
+    assert.are.equal(account.number, r.account)
+    assert.are.equal(account.balance, r.balance)
+    assert.are.equal(10, #r.days)
+    local time = require("octopus").time
+    local want = assert(client:readings(r.account, { from = r.days[1].key,
+      to = time.parse(r.days[10].key) + 86400 }):by_day())
+    client:close()
+    -- the picture: a bar per day, heights proportional to kWh (the largest fills 360 px),
+    -- labelled with the day; the balance text
+    local bars, texts, most = {}, {}, 0
+    for _, w in ipairs(want) do most = math.max(most, w.value) end
+    for _, it in ipairs(r.items) do
+      if it.kind == "rect" then bars[#bars + 1] = it else texts[it.text] = true end
+    end
+    assert.are.equal(10, #bars)
+    for i, w in ipairs(want) do
+      assert.are.equal(w.key, r.days[i].key)
+      assert.is_true(math.abs(w.value - r.days[i].value) < 1e-9)
+      assert.are.equal(math.floor(w.value / most * 360 + 0.5), bars[i].h)
+      assert.is_true(texts[w.key:sub(6)], "no label " .. w.key:sub(6))
+    end
+    assert.is_true(texts[("balance %d yen"):format(account.balance)], "no balance text")
+  end)
+
+  it("a fused game finds the library and core.so in the executable's directory", function()
+    if not have("love") or not have("zip") then return pending("love and zip are needed") end
+    local love_bin = helper.run("readlink -f \"$(command -v love)\""):gsub("%s+$", "")
+    local game, dist = dir .. "/fused-game", dir .. "/fused-dist"
+    -- the README's layout: <dist>/dashboard (love + game.love), <dist>/octopus/*.lua + core.so
+    local text, rc = helper.run(("rm -rf %s %s && mkdir -p %s %s && cp examples/love/*.lua %s/ && " ..
+      "(cd %s && zip -qr ../game.love .) && cat %s %s/../game.love > %s/dashboard && chmod +x %s/dashboard && " ..
+      "(cd lua && tar cf - --exclude=octopus/sandbox --exclude='*.so' octopus) | (cd %s && tar xf -) && " ..
+      "cp build/luajit/octopus/core.so %s/octopus/"):format(
+      helper.quote(game), helper.quote(dist), helper.quote(game), helper.quote(dist), helper.quote(game),
+      helper.quote(game), helper.quote(love_bin), helper.quote(game), helper.quote(dist), helper.quote(dist),
+      helper.quote(dist), helper.quote(dist)))
+    assert.are.equal(0, rc, text)
+    local out, c = dir .. "/fused.json", srv.credentials
+    -- run from / with no checkout on any path: only the shipped files can satisfy require
+    text, rc = helper.run(("cd / && env HOME=%s XDG_DATA_HOME=%s OCTOPUS_ROOT=/nonexistent OCTOPUS_LOVE_HEADLESS=1 " ..
+      "OCTOPUS_DAYS=3 OCTOPUS_OUT=%s OCTOPUS_URL=%s OCTOPUS_CA_FILE=%s OCTOPUS_EMAIL=%s OCTOPUS_PASSWORD=%s " ..
+      "OCTOPUS_API_KEY= LUA_PATH= LUA_CPATH= SDL_AUDIODRIVER=dummy SDL_VIDEODRIVER=dummy timeout 60 %s/dashboard"):format(
+      helper.quote(dir), helper.quote(dir .. "/data"), helper.quote(out), helper.quote(srv.https .. "/v1/"),
+      helper.quote(srv.ca_file), helper.quote(c.email), helper.quote(c.password), helper.quote(dist)))
+    local json = helper.read_file(out)
+    assert(json, "the fused game wrote nothing:\n" .. text)
+    local r = require("cjson").decode(json)
+    assert.are.equal("ready", r.status, tostring(r.error) .. "\n" .. text)
+    assert.are.equal(0, rc, text)
+    assert.are.equal(dist .. "/octopus/core.so", r.core)
+    assert.are.equal(3, #r.days)
+    assert.are.equal(c.accounts[1], r.account)
   end)
 
   it("#valgrind frees every transfer in flight at close and at collection", function()

@@ -329,6 +329,13 @@ describe("#core http session", function()
       raises("option 'timeout' must be a number of seconds", s.request, s, { url = http, timeout = "5" })
       raises("option 'timeout' must be >= 0", s.request, s, { url = http, timeout = -1 })
       raises("option 'connect_timeout' must be a number", core.session, { connect_timeout = true })
+      -- milliseconds for curl must fit a 32-bit long: absurd timeouts are refused, not wrapped
+      raises("option 'timeout' must be at most 1000000 seconds (0 = no limit)", s.request, s,
+        { url = http, timeout = 1e9 })
+      raises("option 'timeout' must be at most 1000000 seconds", s.request, s, { url = http, timeout = math.huge })
+      raises("option 'timeout' must be >= 0", s.request, s, { url = http, timeout = 0 / 0 })
+      raises("option 'connect_timeout' must be at most 1000000 seconds", core.session, { connect_timeout = 3e6 })
+      raises("option 'timeout' must be at most 1000000 seconds", core.session, { timeout = 1e6 + 1 })
       raises("option 'max_body' must be a positive size", core.session, { max_body = 0 })
       raises("option 'on_progress' must be a function", s.request, s, { url = http, on_progress = 1 })
       raises("option 'headers' must be a table", s.request, s, { url = http, headers = "x" })
@@ -349,6 +356,13 @@ describe("#core http session", function()
         { url = http, headers = { ["X-A\nB"] = "v" } })
       raises("header name 'X A' is not a valid token", s.request, s,
         { url = http, headers = { ["X A"] = "v" } })
+    end)
+
+    it("accept the longest timeout and 0 (no limit)", function()
+      local long = core.session{ timeout = 1e6, connect_timeout = 1e6 }
+      assert.are.equal(200, (long:request{ url = http .. "/echo", timeout = 1e6, connect_timeout = 0 }))
+      assert.are.equal(200, (long:request{ url = http .. "/echo", timeout = 0 }))
+      long:close()
     end)
 
     it("leave the session usable", function()

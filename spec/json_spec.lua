@@ -74,6 +74,18 @@ describe("#core json.decode", function()
     assert.are.equal(0, json.decode("1e-400"))
   end)
 
+  it("keeps huge exponents exact against long runs of zeros", function()
+    -- the exponent's digits and the zeros before the first significant digit both count
+    local zeros = ("0"):rep(99999)
+    assert_rejects("[0." .. zeros .. "1e1000000000]", "JSON_SYNTAX", "number out of range at byte 1", 1)
+    assert_rejects("-0." .. zeros .. "1e99999999999999999999", "JSON_SYNTAX", "number out of range at byte 0", 0)
+    assert.are.equal(1, json.decode("0." .. zeros .. "1e100000"))
+    assert.are.equal(1e-10, json.decode("0." .. zeros .. "1e99990"))
+    assert.are.equal(1, json.decode("1" .. zeros .. "0e-100000"))
+    assert.are.equal(0, json.decode("1" .. zeros .. "e-99999999999999999999"))
+    assert.are.equal(0, json.decode("0.0e99999999999"))
+  end)
+
   it("decodes null to the lightuserdata sentinel shared with cjson", function()
     assert.are.equal("userdata", type(json.null))
     assert.are.equal(core.null, json.null)

@@ -33,7 +33,7 @@ describe("the loopback server", function()
     if srv then srv:stop() end
   end)
 
-  describe("launched by `bin/octopus sandbox --json`", function()
+  describe("launched by `bin/octopus-sandbox --json`", function()
     it("prints one JSON line with the documented fields", function()
       assert.matches("^http://127%.0%.0%.1:%d+$", srv.http)
       assert.matches("^https://127%.0%.0%.1:%d+$", srv.https)
@@ -42,6 +42,10 @@ describe("the loopback server", function()
       assert.is_number(srv.pid)
       assert.is_true(helper.alive(srv.pid))
       assert.is_table(srv.credentials)
+      assert.equals(srv.https .. "/v1/", srv.rest_url)
+      assert.equals(srv.https .. "/v1/graphql/", srv.graphql_url)
+      assert.equals(srv.http .. "/v1/", srv.rest_url_http)
+      assert.equals(srv.http .. "/v1/graphql/", srv.graphql_url_http)
     end)
 
     it("writes nothing else to stdout", function()
@@ -50,7 +54,7 @@ describe("the loopback server", function()
     end)
 
     it("rejects a non-numeric --port with exit status 2 and a message", function()
-      local out, rc = helper.run("lua5.4 bin/octopus sandbox --port abc --json")
+      local out, rc = helper.run("lua5.4 bin/octopus-sandbox --port abc --json")
       assert.equals(2, rc)
       assert.matches("option %-%-port needs a number, got abc", out)
     end)
@@ -61,14 +65,6 @@ describe("the loopback server", function()
       assert.matches("unknown command: frobnicate", out)
     end)
 
-    it("passes unknown flags to the app as app_opts", function()
-      local cli = require "octopus.cli"
-      local opts, extra = cli.parse({ "sandbox", "--json", "--access-ttl", "5", "--mode", "x",
-                                      "--fast", "--app", "echo" }, 2,
-                                    { json = "flag", app = "value" })
-      assert.same({ json = true, app = "echo" }, opts)
-      assert.same({ access_ttl = 5, mode = "x", fast = true }, extra)
-    end)
   end)
 
   describe("HTTP/1.1", function()
@@ -296,6 +292,82 @@ describe("the loopback server", function()
     end)
   end)
 
+  describe("hostile requests (issue 15, item 6)", function()
+    it("answers a Host with a non-UTF-8 byte with 400, not 500", function()
+      local c = helper.connect(srv.http)
+      send(c, "GET /echo HTTP/1.1\r\nHost: 127.0.0.1\255\r\n\r\n")
+      local status, _, body = helper.read_response(c)
+      c:close()
+      assert.equals(400, status)
+      assert.equals("400 Bad Request\n", body)
+    end)
+
+    it("answers two Host headers with 400", function()
+      local c = helper.connect(srv.http)
+      send(c, "GET /echo HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+      local status = helper.read_response(c)
+      c:close()
+      assert.equals(400, status)
+    end)
+
+    it("answers an absurd chunk size with 413 at once, without waiting for the chunk", function()
+      local c = helper.connect(srv.http)      -- 5 s receive timeout; the old engine waited 30 s
+      send(c, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        .. "ffffffffffffffffffff\r\nabc")
+      local status, headers, body = helper.read_response(c)
+      assert.equals(413, status)
+      assert.equals("413 Payload Too Large\n", body)
+      assert.equals("close", headers.connection)
+      assert.is_true(closed(c))
+      c:close()
+    end)
+
+    it("answers a chunk that would take the body over 10 MB with 413 at once", function()
+      local c = helper.connect(srv.http)
+      send(c, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        .. "5\r\nhello\r\nA00000\r\nabc")
+      local status = helper.read_response(c)
+      c:close()
+      assert.equals(413, status)
+    end)
+
+    it("still reads chunk sizes with leading zeros and extensions", function()
+      local c = helper.connect(srv.http)
+      send(c, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        .. "00000000005;name=v\r\nhello\r\n0\r\n\r\n")
+      local status, _, body = helper.read_response(c)
+      c:close()
+      assert.equals(200, status)
+      assert.equals("hello", cjson.decode(body).body)
+    end)
+
+    it("rejects a request with both Content-Length and Transfer-Encoding with 400", function()
+      local c = helper.connect(srv.http)
+      send(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        .. "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+      local status, headers = helper.read_response(c)
+      assert.equals(400, status)
+      assert.equals("close", headers.connection)
+      assert.is_true(closed(c))
+      c:close()
+    end)
+
+    it("serves a new client while 1000 idle connections from the same address are open", function()
+      local idle = {}
+      for i = 1, 1000 do                      -- more than the whole-server cap (900)
+        local c = socket.tcp()
+        c:settimeout(5)
+        if not c:connect("127.0.0.1", select(2, helper.host_port(srv.http))) then c:close() break end
+        idle[i] = c
+      end
+      local ok, status = pcall(helper.request, srv.http .. "/echo")
+      for _, c in ipairs(idle) do c:close() end
+      assert.is_true(ok, tostring(status))
+      assert.equals(200, status)
+      assert.equals(1000, #idle)
+    end)
+  end)
+
   describe("many connections", function()
     it("a delayed response does not hold up a fast request on another connection", function()
       local slow = helper.connect(srv.http)
@@ -469,9 +541,19 @@ in_process("the engine's timeouts #5.4", function()
   end)
   lazy_teardown(function() srv:close() end)
 
-  local function drive(seconds)
+  -- runs the engine (srv by default) for `seconds`: a bounded loop of select rounds
+  local function drive(seconds, engine)
+    if type(seconds) == "table" then seconds, engine = engine, seconds end
+    engine = engine or srv
     local t0 = socket.gettime()
-    while socket.gettime() - t0 < seconds do srv:step(0.05) end
+    while socket.gettime() - t0 < seconds do engine:step(0.05) end
+  end
+
+  -- a second engine with other limits: { srv, port }
+  local function srv_with(opts)
+    opts.handler = function() return { body = "ok" } end
+    local e = server.new(opts)
+    return { srv = e, port = e:listen{} }
   end
 
   it("closes a client that sends half a request and stalls, and an idle keep-alive one", function()
@@ -490,6 +572,69 @@ in_process("the engine's timeouts #5.4", function()
     half:close() idle:close()
     drive(0.05)
     assert.equals(0, srv.nconns)
+  end)
+
+  it("closes a new connection that sends no request within the header deadline, however long the idle timeout", function()
+    local quiet = srv_with{ header_timeout = 0.2, idle_timeout = 30 }
+    local c = assert(socket.connect("127.0.0.1", quiet.port))
+    drive(quiet.srv, 0.5)                -- past the header deadline, far from the idle timeout
+    c:settimeout(1)
+    assert.is_true(closed(c))
+    c:close()
+    drive(quiet.srv, 0.05)
+    assert.equals(0, quiet.srv.nconns)
+    quiet.srv:close()
+  end)
+
+  it("keeps at most max_per_addr connections per address, and another address is served", function()
+    local capped = srv_with{ max_per_addr = 4 }
+    local flood = {}
+    for i = 1, 10 do                     -- ten idle connections from 127.0.0.2
+      local c = socket.tcp()
+      assert(c:bind("127.0.0.2", 0))
+      c:settimeout(1)
+      assert(c:connect("127.0.0.1", capped.port))
+      flood[i] = c
+      drive(capped.srv, 0.01)
+    end
+    assert.equals(4, capped.srv.per_addr["127.0.0.2"])
+    local c = assert(socket.connect("127.0.0.1", capped.port))
+    c:send("GET / HTTP/1.1\r\n\r\n")
+    drive(capped.srv, 0.1)
+    c:settimeout(1)
+    assert.equals(200, (helper.read_response(c)))
+    c:close()
+    for _, f in ipairs(flood) do f:close() end
+    capped.srv:close()
+  end)
+
+  it("at max_conns, drops the oldest connection still waiting for a request, not the new client", function()
+    local full = srv_with{ max_conns = 8 }
+    local idle = {}
+    for i = 1, 20 do
+      idle[i] = assert(socket.connect("127.0.0.1", full.port))
+      drive(full.srv, 0.01)
+    end
+    assert.equals(8, full.srv.nconns)
+    local c = assert(socket.connect("127.0.0.1", full.port))
+    c:send("GET / HTTP/1.1\r\n\r\n")
+    drive(full.srv, 0.1)
+    c:settimeout(1)
+    assert.equals(200, (helper.read_response(c)))
+    idle[1]:settimeout(1)
+    assert.is_true(closed(idle[1]))      -- the oldest idle one made room
+    c:close()
+    for _, f in ipairs(idle) do f:close() end
+    full.srv:close()
+  end)
+
+  it("passes unknown flags to the app as app_opts (octopus.sandbox.cli)", function()
+    local cli = require "octopus.sandbox.cli"
+    local opts, extra = cli.parse({ "--json", "--access-ttl", "5", "--mode", "x",
+                                    "--fast", "--app", "echo" }, 1,
+                                  { json = "flag", app = "value" })
+    assert.same({ json = true, app = "echo" }, opts)
+    assert.same({ access_ttl = 5, mode = "x", fast = true }, extra)
   end)
 
   it("refuses to bind anything but loopback", function()

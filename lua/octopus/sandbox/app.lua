@@ -16,9 +16,10 @@
 -- faults in place and calls every reset hook (the rate limiter registers one).
 local data = require "octopus.sandbox.data"
 local faults = require "octopus.sandbox.faults"
+local json_reply = require "octopus.sandbox.json_reply"
 local rest = require "octopus.sandbox.rest"
 
-local json, reply, detail = faults.json, faults.reply, faults.detail
+local json, reply, detail = json_reply.json, json_reply.reply, json_reply.detail
 
 local M = {}
 
@@ -32,7 +33,7 @@ local function control(state, req)
   local m, p = req.method, req.path
   if p == "/_sandbox/faults" or p == "/_sandbox/faults/" then
     if m == "POST" then
-      local body, err = faults.json_body(req)
+      local body, err = json_reply.json_body(req)
       if not body then return err end
       local id, msg = state.faults:add(body)
       if not id then return detail(400, msg) end
@@ -63,7 +64,7 @@ local function control(state, req)
     for _, hook in ipairs(state.reset_hooks) do hook() end
     return reply(200, { reset = true })
   end
-  return detail(404, rest.NOT_FOUND)
+  return detail(404, "Not found.")
 end
 
 -- The GraphQL endpoint, built on first use; nil + message when it cannot load.

@@ -1,9 +1,5 @@
--- octopus.sandbox.faults: the sandbox's JSON responses and its fault-injection table.
+-- octopus.sandbox.faults: the sandbox's fault-injection table and how an action applies.
 --
---   faults.json                      octopus.core.json
---   faults.reply(status, value [, headers]) -> res (JSON body)
---   faults.detail(status, message [, headers]) -> res ({"detail": message})
---   faults.json_body(req) -> table | nil, 400 res ("JSON parse error - ...")
 --   local f = faults.new(); f:add(spec) -> id | nil, message; f:clear() -> n;
 --   f:take(method, path, operation) -> action | nil; f:list()
 --   faults.respond(action, answer, now) -> res      answer(flags) -> the normal res
@@ -11,44 +7,12 @@
 -- Invariants: a fault applies to the next `times` matching requests, oldest fault first,
 -- then disappears; a fault never leaks credentials (its bodies are fixed texts).
 local server = require "octopus.sandbox.server"
+local json_reply = require "octopus.sandbox.json_reply"
 
 local fmt = string.format
-local M = {}
-
-local json
-do
-  local ok, core = pcall(require, "octopus.core")
-  json = ok and type(core) == "table" and core.json
-  if not json then error("octopus.sandbox needs octopus.core with json (run make)", 0) end
-end
-M.json = json
-
+local json = json_reply.json
 local JSON_TYPE = "application/json"
-
-function M.reply(status, value, headers)
-  local h = { ["Content-Type"] = JSON_TYPE }
-  for k, v in pairs(headers or {}) do h[k] = v end
-  return { status = status, headers = h, body = json.encode(value) }
-end
-
-function M.detail(status, message, headers)
-  return M.reply(status, { detail = message }, headers)
-end
-
--- The request body decoded as a JSON object.
-function M.json_body(req)
-  local body = req.body or ""
-  local v, err = json.decode(body)
-  if v == nil then
-    local msg = err and err.message or "invalid JSON"
-    return nil, M.detail(400, "JSON parse error - " .. msg)
-  end
-  if type(v) ~= "table" or getmetatable(v) == json.array_mt then
-    return nil, M.reply(400, { non_field_errors = json.array{
-      "Invalid data. Expected a dictionary, but got " .. (type(v) == "table" and "list" or type(v)) .. "." } })
-  end
-  return v
-end
+local M = {}
 
 ---------------------------------------------------------------------------
 -- the fault table
@@ -176,7 +140,7 @@ function M.respond(action, answer, now)
         msg = fmt("Request was throttled. Expected available in %d seconds.",
           ra or math.ceil(action.retry_after_date))
       end
-      res = M.detail(s, msg, headers)
+      res = json_reply.detail(s, msg, headers)
     end
     for k, v in pairs(action.headers or {}) do res.headers[k] = v end
     return res

@@ -7,18 +7,17 @@
 -- Binds the listeners first (127.0.0.1, ports 0 = ephemeral), then builds the app with
 -- app_opts plus app_opts.urls = { http =, https =, wrong_host = } so it can form absolute
 -- links, calls on_ready(info) with info = { http, https, wrong_host, ca_file, pid,
--- credentials }, and serves until POST /_sandbox/shutdown or ttl seconds. The throwaway
--- certificate directory is removed when it returns.
+-- credentials, rest_url, graphql_url, rest_url_http, graphql_url_http } (rest_url and
+-- graphql_url are the HTTPS ones when TLS is on, else the HTTP ones), and serves until
+-- POST /_sandbox/shutdown or ttl seconds. The throwaway certificate directory is removed
+-- when it returns (also when it raises, e.g. on Ctrl-C).
 local server = require "octopus.sandbox.server"
 
 local M = {}
 
--- The checkout root (…/lua/octopus/sandbox/init.lua -> …), or nil when installed elsewhere.
-local function root()
-  local src = debug.getinfo(1, "S").source
-  local dir = src:match("^@(.*)/lua/octopus/sandbox/init%.lua$")
-  return dir
-end
+-- The apps `--app NAME` advertises (octopus-sandbox --help lists them).
+M.APPS = { sandbox = "octopus.sandbox.app", echo = "octopus.sandbox.apps.echo" }
+M.APP_NAMES = { "sandbox", "echo" }
 
 function M.pid()
   local f = io.open("/proc/self/stat")
@@ -31,12 +30,7 @@ end
 -- Resolves an app spec to its module table ({ new = function(opts) -> handler, info }).
 function M.load_app(spec)
   spec = spec or "sandbox"
-  if spec == "sandbox" then return require "octopus.sandbox.app" end
-  if spec == "echo" then
-    local dir = root()
-    local path = (dir or ".") .. "/spec/apps/echo.lua"
-    return dofile(path)
-  end
+  if M.APPS[spec] then return require(M.APPS[spec]) end
   if spec:find("/", 1, true) or spec:match("%.lua$") then return dofile(spec) end
   return require(spec)
 end
@@ -68,7 +62,10 @@ local function serve(opts, srv, state)
   srv.handler = handler
   local info = { http = urls.http, https = urls.https, wrong_host = urls.wrong_host,
                  ca_file = ca_file, pid = M.pid(),
-                 credentials = app_info and app_info.credentials or {} }
+                 credentials = app_info and app_info.credentials or {},
+                 rest_url_http = urls.http .. "/v1/", graphql_url_http = urls.http .. "/v1/graphql/" }
+  local base = urls.https or urls.http
+  info.rest_url, info.graphql_url = base .. "/v1/", base .. "/v1/graphql/"
   if opts.on_ready then opts.on_ready(info) end
   srv:run{ ttl = opts.ttl }
   return info

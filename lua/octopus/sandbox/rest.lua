@@ -8,115 +8,17 @@
 -- queries are read as Asia/Tokyo; prices come from ds.products so REST and GraphQL agree;
 -- another user's account or meter is 404 "Not found." (what Kraken does). Lua 5.4.
 local data = require "octopus.sandbox.data"
-local util = require "octopus.sandbox.faults"   -- json, reply, detail, json_body
+local json_reply = require "octopus.sandbox.json_reply"
+local common = require "octopus.sandbox.rest_common"
 local tariffs = require "octopus.sandbox.rest_tariffs"
 
-local json, reply, detail = util.json, util.reply, util.detail
+local json, reply, detail = json_reply.json, json_reply.reply, json_reply.detail
 local floor, fmt = math.floor, string.format
 local iso = data.iso
 
 local M = {}
 
-local NOT_FOUND = "Not found."
-M.NOT_FOUND = NOT_FOUND
-
----------------------------------------------------------------------------
--- DRF pagination
-
--- The page's absolute URL with page=n replacing any page parameter in the query.
-local function page_url(req, state, n)
-  local host = req.headers.host
-  local base = host and ((req.tls and "https://" or "http://") .. host)
-    or (state.opts.urls and (req.tls and state.opts.urls.https or state.opts.urls.http)) or ""
-  local parts = {}
-  for kv in (req.raw_query or ""):gmatch("[^&]+") do
-    if not kv:match("^page=") and kv ~= "page" then parts[#parts + 1] = kv end
-  end
-  if n > 1 then parts[#parts + 1] = "page=" .. n end
-  local q = table.concat(parts, "&")
-  return base .. req.path .. (q ~= "" and ("?" .. q) or "")
-end
-
--- Slices a list of n items into the requested page. fetch(i, j) -> array of items i..j.
--- Returns a 200 res or a 404 "Invalid page.".
-function M.paginate(req, state, n, fetch, max_size)
-  local size = math.tointeger(tonumber(req.query.page_size or ""))
-  if not size or size < 1 then size = 100 end
-  if size > (max_size or 100) then size = max_size or 100 end
-  local pages = math.max(1, -(-n // size))
-  local p = req.query.page
-  local page
-  if p == nil or p == "" then page = 1
-  elseif p == "last" then page = pages
-  else page = tonumber(p) and p:match("^%d+$") and math.tointeger(tonumber(p)) end
-  if not page or page < 1 or page > pages then return detail(404, "Invalid page.") end
-  local first = (page - 1) * size + 1
-  local last = math.min(n, page * size)
-  local results = json.array(first <= last and fetch(first, last) or {})
-  return reply(200, {
-    count = n,
-    next = page < pages and page_url(req, state, page + 1) or json.null,
-    previous = page > 1 and page_url(req, state, page - 1) or json.null,
-    results = results,
-  })
-end
-
--- Paginates an in-memory array.
-function M.paginate_list(req, state, list, max_size)
-  return M.paginate(req, state, #list, function(i, j)
-    local out = {}
-    for k = i, j do out[#out + 1] = list[k] end
-    return out
-  end, max_size)
-end
-
----------------------------------------------------------------------------
--- query helpers
-
--- A datetime query parameter -> epoch, nil when absent, or false + 400 res when invalid.
-function M.query_time(req, name)
-  local v = req.query[name]
-  if v == nil or v == "" then return nil end
-  local t = data.parse_time(v)
-  if not t then return false, detail(400, fmt("Invalid datetime for %s: %q. Use ISO 8601, "
-    .. "e.g. 2026-11-01T00:00:00+09:00.", name, v)) end
-  return t
-end
-
-local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
--- standard base64 (padding optional) -> string, or nil when malformed
-local function base64_decode(s)
-  s = s:gsub("=+$", "")
-  if s:find("[^%w%+/]") or #s % 4 == 1 then return nil end
-  local out, bits, nbits = {}, 0, 0
-  for i = 1, #s do
-    bits = bits * 64 + (B64:find(s:sub(i, i), 1, true) - 1)
-    nbits = nbits + 6
-    if nbits >= 8 then
-      nbits = nbits - 8
-      local byte = bits // (1 << nbits)
-      out[#out + 1] = string.char(byte)
-      bits = bits - byte * (1 << nbits)
-    end
-  end
-  return table.concat(out)
-end
-
--- Basic auth: the user, or nil + 401 res.
-function M.authenticate(state, req)
-  local h = req.headers.authorization
-  local hdr = { ["WWW-Authenticate"] = 'Basic realm="api"' }
-  if not h or h == "" then
-    return nil, detail(401, "Authentication credentials were not provided.", hdr)
-  end
-  local b64 = h:match("^[Bb]asic%s+(%S+)%s*$")
-  local decoded = b64 and base64_decode(b64)
-  local key = decoded and decoded:match("^([^:]*)")
-  local user = key and key ~= "" and state.ds:user_by_key(key)
-  if not user then return nil, detail(401, "Invalid API key.", hdr) end
-  return user
-end
+local NOT_FOUND = common.NOT_FOUND
 
 local function owns(user, number)
   for _, n in ipairs(user.accounts) do if n == number then return true end end
@@ -139,7 +41,7 @@ end
 -- meter points and consumption
 
 local function meter_point(state, req, spin)
-  local user, err = M.authenticate(state, req)
+  local user, err = common.authenticate(state, req)
   if not user then return err end
   local sp = user_spin(state, user, spin)
   if not sp then return detail(404, NOT_FOUND) end
@@ -173,7 +75,7 @@ end
 local GROUPS = { hour = true, day = true, week = true, month = true, quarter = true }
 
 local function consumption(state, req, spin, serial)
-  local user, err = M.authenticate(state, req)
+  local user, err = common.authenticate(state, req)
   if not user then return err end
   local sp = user_spin(state, user, spin)
   if not sp or sp.meter_serial ~= serial then return detail(404, NOT_FOUND) end
@@ -187,9 +89,9 @@ local function consumption(state, req, spin, serial)
   if order ~= "period" and order ~= "-period" then
     return detail(400, fmt("Invalid order_by %q: use period or -period.", order))
   end
-  local from, e1 = M.query_time(req, "period_from")
+  local from, e1 = common.query_time(req, "period_from")
   if from == false then return e1 end
-  local to, e2 = M.query_time(req, "period_to")
+  local to, e2 = common.query_time(req, "period_to")
   if to == false then return e2 end
   local ds = state.ds
   local lo = math.max(from and -(-from // 1800) * 1800 or ds.data_from, ds.data_from)
@@ -203,7 +105,7 @@ local function consumption(state, req, spin, serial)
     t = e
   end
   local n = #buckets
-  return M.paginate(req, state, n, function(i, j)
+  return common.paginate(req, state, n, function(i, j)
     local picked = {}
     for k = i, j do picked[#picked + 1] = buckets[order == "period" and k or (n - k + 1)] end
     local a, b = math.huge, -math.huge
@@ -234,7 +136,7 @@ local function grid_supply_points(state, req)
   else
     for i = 1, 10 do list[i] = { group_id = fmt("_%02d", i) } end
   end
-  return M.paginate_list(req, state, list)
+  return common.paginate_list(req, state, list)
 end
 
 ---------------------------------------------------------------------------
@@ -267,7 +169,7 @@ local function account_json(state, a)
 end
 
 local function get_account(state, req, number)
-  local user, err = M.authenticate(state, req)
+  local user, err = common.authenticate(state, req)
   if not user then return err end
   local a = state.ds.accounts[number]
   if not a or not owns(user, number) then return detail(404, NOT_FOUND) end
@@ -275,9 +177,9 @@ local function get_account(state, req, number)
 end
 
 local function create_account(state, req)
-  local user, err = M.authenticate(state, req)
+  local user, err = common.authenticate(state, req)
   if not user then return err end
-  local body, jerr = util.json_body(req)
+  local body, jerr = json_reply.json_body(req)
   if not body then return jerr end
   local ds = state.ds
   local name = body.billing_name

@@ -1,14 +1,15 @@
 -- octopus.sandbox.rest_tariffs: products, tariff charges and quotes for the sandbox REST
--- API (public routes, plus POST /v1/quotes/). Part of octopus.sandbox.rest.
+-- API (public routes, plus POST /v1/quotes/), routed by octopus.sandbox.rest.
 --
 -- Invariants: prices are ds.products' (yen inc. 10% consumption tax); exc-tax values are
 -- inc / 1.1 rounded to 4 decimals, as JSON numbers; tariff codes are
 -- "E-1R-<product>-<area>" and regions "_01".."_10"; charges are newest first, and a
 -- stepped product's unit rates carry band, step_start, step_end (sandbox extension).
 local data = require "octopus.sandbox.data"
-local util = require "octopus.sandbox.faults"
+local json_reply = require "octopus.sandbox.json_reply"
+local common = require "octopus.sandbox.rest_common"
 
-local json, reply, detail = util.json, util.reply, util.detail
+local json, reply, detail = json_reply.json, json_reply.reply, json_reply.detail
 local floor, fmt = math.floor, string.format
 
 local M = {}
@@ -36,9 +37,6 @@ local function areas()
   for i = 1, 10 do out[i] = fmt("%02d", i) end
   return out
 end
-
--- the rest module (for pagination and time parsing), loaded late to avoid a cycle
-local function rest() return require "octopus.sandbox.rest" end
 
 local function abs_base(req)
   local host = req.headers.host or "127.0.0.1"
@@ -71,7 +69,7 @@ function M.list_products(state, req)
       want[f] = BOOL[v]
     end
   end
-  local at, err = rest().query_time(req, "available_at")
+  local at, err = common.query_time(req, "available_at")
   if at == false then return err end
   at = at or state.ds.now()
   local list = {}
@@ -81,7 +79,7 @@ function M.list_products(state, req)
     for f, v in pairs(want) do ok = ok and p[f] == v end
     if ok then list[#list + 1] = product_summary(req, p) end
   end
-  return rest().paginate_list(req, state, list)
+  return common.paginate_list(req, state, list)
 end
 
 local function charge_links(req, p, tcode)
@@ -110,8 +108,8 @@ end
 
 function M.get_product(state, req, code)
   local p = state.ds.products[code]
-  if not p then return detail(404, rest().NOT_FOUND) end
-  local at, err = rest().query_time(req, "tariffs_active_at")
+  if not p then return detail(404, common.NOT_FOUND) end
+  local at, err = common.query_time(req, "tariffs_active_at")
   if at == false then return err end
   at = at or state.ds.now()
   local out = product_summary(req, p)
@@ -163,11 +161,11 @@ function M.charges(state, req, code, tcode, kind)
   local pcode, area = tcode:match("^E%-1R%-(.+)%-(%d%d)$")
   if not p or pcode ~= code or not p.by_area[area or ""]
      or (kind ~= "standing-charges" and kind ~= "standard-unit-rates") then
-    return detail(404, rest().NOT_FOUND)
+    return detail(404, common.NOT_FOUND)
   end
-  local from, e1 = rest().query_time(req, "period_from")
+  local from, e1 = common.query_time(req, "period_from")
   if from == false then return e1 end
-  local to, e2 = rest().query_time(req, "period_to")
+  local to, e2 = common.query_time(req, "period_to")
   if to == false then return e2 end
   local vf, vt = epoch_of(p.available_from), epoch_of(p.available_to)
   local rows = {}
@@ -191,7 +189,7 @@ function M.charges(state, req, code, tcode, kind)
       end
     end
   end
-  return rest().paginate_list(req, state, rows, 1500)
+  return common.paginate_list(req, state, rows, 1500)
 end
 
 ---------------------------------------------------------------------------
@@ -204,9 +202,9 @@ local function type_name(v)
 end
 
 function M.quote(state, req)
-  local user, aerr = rest().authenticate(state, req)
+  local user, aerr = common.authenticate(state, req)
   if not user then return aerr end
-  local body, jerr = util.json_body(req)
+  local body, jerr = json_reply.json_body(req)
   if not body then return jerr end
   local ds, errors, bad = state.ds, {}, false
   local function fail(field, msg)

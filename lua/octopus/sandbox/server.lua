@@ -7,8 +7,15 @@
 --     pipelining); it waits only by yielding (read/write/sleep/ready) with a
 --     deadline, so a slow or vanished client, or server.sleep() in a handler,
 --     never holds up another connection;
---   * limits: request line + headers 16 KB -> 431, body 10 MB -> 413,
---     malformed request -> 400; all three close the connection;
+--   * limits: request line + headers 16 KB -> 431, body 10 MB -> 413 (a chunk size
+--     over the limit is refused before any of it is read), malformed request -> 400
+--     (also: a Host that is not a host[:port], two Hosts, Content-Length together with
+--     Transfer-Encoding); all three close the connection;
+--   * slow or idle clients cannot lock others out: a new connection must deliver its
+--     request head (and TLS handshake) within header_timeout of being accepted; at
+--     max_per_addr connections from one address, or max_conns in all, the oldest
+--     connection still waiting for a request head is closed to make room (the new one
+--     is refused only when every connection is busy in a request);
 --   * POST /_sandbox/shutdown from loopback stops the engine, whatever the app.
 -- See docs/INTERNALS.md "The loopback server" for the req/res contract.
 local socket = require "socket"
@@ -146,8 +153,13 @@ end
 -- Reads the request line and headers: req, or nil, status (number) | reason (string).
 function Conn:read_head()
   local srv = self.srv
-  local deadline = gettime() + (self.buf == "" and srv.idle_timeout or srv.header_timeout)
-  local started = self.buf ~= ""
+  local deadline, started
+  if self.served == 0 then            -- a new connection: the whole head by the deadline
+    deadline, started = self.head_deadline, true
+  else                                -- keep-alive: idle until the first byte
+    started = self.buf ~= ""
+    deadline = gettime() + (started and srv.header_timeout or srv.idle_timeout)
+  end
   while true do
     self.buf = self.buf:gsub("^\r?\n", "")  -- stray CRLFs before a request are allowed
     local s, e = self.buf:find("\r?\n\r?\n")
@@ -177,7 +189,15 @@ function Conn:parse_head(head)
     if not name then return nil, 400 end
     name = name:lower()
     local old = req.headers[name]
+    if old and name == "host" then return nil, 400 end
     req.headers[name] = old and (old .. ", " .. value) or value
+  end
+  -- Host is a reg-name or [IP-literal], then an optional port (RFC 3986), nothing else:
+  -- apps build absolute links from it.
+  local host = req.headers.host
+  if host and not (host:match("^[%w%-%._~!$&'()*+,;=%%]*:?%d*$")
+                   or host:match("^%[[%x:%.]+%]:?%d*$")) then
+    return nil, 400
   end
   local path = target:match("^https?://[^/]*(/.*)$") or target
   local p, q = path:match("^([^?]*)%?(.*)$")
@@ -198,15 +218,18 @@ function Conn:read_body(req)
   local te = h["transfer-encoding"]
   local continue = req.version == "1.1" and (h.expect or ""):lower() == "100-continue"
   if te then
+    if h["content-length"] then return nil, 400 end   -- request smuggling: refuse, as servers do
     if not te:lower():find("chunked", 1, true) then return nil, 501 end
-    req.keep_alive = req.keep_alive and h["content-length"] == nil
     if continue then self:send("HTTP/1.1 100 Continue\r\n\r\n", deadline) end
     local parts, total = {}, 0
     while true do
       local line, err = self:read_line(deadline, 4096)
       if not line then return nil, err end
-      local size = tonumber(line:match("^%s*(%x+)%s*;?") or "", 16)
-      if not size then return nil, 400 end
+      local hex = line:match("^%s*(%x+)[ \t]*;?")
+      if not hex then return nil, 400 end
+      hex = hex:gsub("^0+(%x)", "%1")
+      if #hex > 8 then return nil, 413 end           -- beyond any max_body: refuse now
+      local size = tonumber(hex, 16)
       if size == 0 then
         repeat
           line, err = self:read_line(deadline, srv.max_head)
@@ -215,7 +238,7 @@ function Conn:read_body(req)
         break
       end
       total = total + size
-      if total > srv.max_body then return nil, 413 end
+      if total > srv.max_body then return nil, 413 end  -- before reading the chunk
       local chunk, cerr = self:read_n(size, deadline)
       if not chunk then return nil, cerr end
       parts[#parts + 1] = chunk
@@ -336,7 +359,9 @@ local function loopback(ip) return ip == nil or ip:match("^127%.") ~= nil or ip 
 function Conn:serve()
   local srv = self.srv
   while not srv.stopping do
+    self.waiting_head, self.since = true, gettime()
     local req, why = self:read_head()
+    self.waiting_head = false
     local ok = req ~= nil
     if ok then ok, why = self:read_body(req) end
     if not ok then
@@ -352,6 +377,7 @@ function Conn:serve()
       res = { status = 500, headers = JSON, body = '{"detail":"internal sandbox error"}' }
     end
     local keep = self:respond(req, res)
+    self.served = self.served + 1
     if shutdown then srv:stop() end
     if not keep then return end
   end
@@ -364,7 +390,7 @@ function Conn:run(ctx)
     if not s then self.srv:log("tls wrap failed: " .. tostring(err)) return end
     self.sock = s
     s:settimeout(0)
-    local deadline = gettime() + self.srv.header_timeout
+    local deadline = self.head_deadline
     while true do
       local ok, herr = s:dohandshake()
       if ok then break end
@@ -380,7 +406,8 @@ local Server = {}  -- the engine: listeners, connection coroutines and what each
 Server.__index = Server
 
 -- opts: handler (required), host ("127.0.0.1"), idle_timeout (30), header_timeout (10),
--- io_timeout (30), max_head (16384), max_body (10 MiB), max_conns (900), log (function|nil)
+-- io_timeout (30), max_head (16384), max_body (10 MiB), max_conns (900), max_per_addr
+-- (256), log (function|nil)
 function M.new(opts)
   assert(type(opts) == "table" and type(opts.handler) == "function", "server.new: handler required")
   return setmetatable({
@@ -388,7 +415,9 @@ function M.new(opts)
     idle_timeout = opts.idle_timeout or 30, header_timeout = opts.header_timeout or 10,
     io_timeout = opts.io_timeout or 30, max_head = opts.max_head or 16384,
     max_body = opts.max_body or 10 * 1024 * 1024, max_conns = opts.max_conns or 900,
+    max_per_addr = opts.max_per_addr or 256,
     logger = opts.log, listeners = {}, conns = {}, waits = {}, nconns = 0, requests = 0,
+    per_addr = {},
   }, Server)
 end
 
@@ -414,13 +443,39 @@ function Server:listen(opts)
   return tonumber(port)
 end
 
+-- Forgets a connection and closes its socket (its coroutine is dead or closed).
+function Server:drop(co)
+  local conn = self.conns[co]
+  self.waits[co] = nil
+  if not conn then return end
+  conn.sock:close()
+  self.conns[co], self.nconns = nil, self.nconns - 1
+  local n = (self.per_addr[conn.remote] or 1) - 1
+  self.per_addr[conn.remote] = n > 0 and n or nil
+end
+
+-- Makes room for a new connection: closes the oldest one still waiting for a request
+-- head (from `ip` only, when given). false when every candidate is busy in a request.
+function Server:evict(ip)
+  local oldest, at
+  for co, conn in pairs(self.conns) do
+    if conn.waiting_head and (ip == nil or conn.remote == ip)
+       and (not at or conn.since < at) then
+      oldest, at = co, conn.since
+    end
+  end
+  if not oldest then return false end
+  coroutine.close(oldest)
+  self:drop(oldest)
+  return true
+end
+
 function Server:resume(co, arg)
   self.waits[co] = nil
   local ok, mark, kind, sock, deadline = coroutine.resume(co, arg)
   if not ok then self:log("connection failed: " .. tostring(mark)) end
   if coroutine.status(co) == "dead" then
-    local conn = self.conns[co]
-    if conn then conn.sock:close() self.conns[co], self.nconns = nil, self.nconns - 1 end
+    self:drop(co)
   elseif mark == WAIT then
     self.waits[co] = { kind = kind, sock = sock, deadline = deadline }
   else
@@ -432,16 +487,21 @@ function Server:accept(l)
   for _ = 1, 64 do
     local sock = l.sock:accept()
     if not sock then return end
-    if self.nconns >= self.max_conns then
+    local ip = sock:getpeername() or "?"
+    local room = ((self.per_addr[ip] or 0) < self.max_per_addr or self:evict(ip))
+      and (self.nconns < self.max_conns or self:evict())
+    if not room then
       sock:close()
     else
       sock:settimeout(0)
       sock:setoption("tcp-nodelay", true)
-      local ip = sock:getpeername()
+      local now = gettime()
       local conn = setmetatable({ srv = self, sock = sock, buf = "", tls = l.ctx ~= nil,
-                                  remote = ip }, Conn)
+        remote = ip, served = 0, since = now, waiting_head = true,
+        head_deadline = now + self.header_timeout }, Conn)
       local co = coroutine.create(function() conn:run(l.ctx) end)
       self.conns[co], self.nconns = conn, self.nconns + 1
+      self.per_addr[ip] = (self.per_addr[ip] or 0) + 1
       self:resume(co)
     end
   end
@@ -492,7 +552,7 @@ function Server:close()
   self.running = false
   for _, l in ipairs(self.listeners) do l.sock:close() end
   for _, conn in pairs(self.conns) do conn.sock:close() end
-  self.listeners, self.conns, self.waits, self.nconns = {}, {}, {}, 0
+  self.listeners, self.conns, self.waits, self.nconns, self.per_addr = {}, {}, {}, 0, {}
 end
 
 return M

@@ -2,7 +2,8 @@
 -- LuaJIT), for examples and scripts: the server itself always runs on lua5.4.
 --
 --   local sandbox = require("octopus.sandbox.spawn").start{ tls = true, ttl = 600, args = {...} }
---   sandbox.http, sandbox.https, sandbox.ca_file, sandbox.credentials, sandbox.pid
+--   sandbox.http, sandbox.https, sandbox.ca_file, sandbox.credentials, sandbox.pid,
+--   sandbox.rest_url, sandbox.graphql_url (ready for octopus.new; HTTPS unless tls = false)
 --   sandbox:stop()     -- POST /_sandbox/shutdown and wait for the process (idempotent)
 --
 -- Invariants: start returns once the server listens (it prints one JSON line on
@@ -14,19 +15,20 @@ local M = {}
 
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
--- the command that runs the sandbox: the checkout's bin/octopus, else the installed one
+-- the command that runs the sandbox: the checkout's bin/octopus-sandbox, else the
+-- installed one (the octopus-sandbox rock's bin entry, on PATH)
 local function command()
   local src = debug.getinfo(1, "S").source
   local root = src:match("^@(.-)/?lua/octopus/sandbox/spawn%.lua$")
   if root then
     if root == "" then root = "." end
-    local f = io.open(root .. "/bin/octopus", "r")
+    local f = io.open(root .. "/bin/octopus-sandbox", "r")
     if f then
       f:close()
-      return "lua5.4 " .. quote(root .. "/bin/octopus")
+      return "lua5.4 " .. quote(root .. "/bin/octopus-sandbox")
     end
   end
-  return "octopus"
+  return "octopus-sandbox"
 end
 
 local Sandbox = {}
@@ -34,7 +36,7 @@ Sandbox.__index = Sandbox
 
 function M.start(opts)
   opts = opts or {}
-  local argv = { command(), "sandbox", "--json", "--ttl", tostring(opts.ttl or 600) }
+  local argv = { command(), "--json", "--ttl", tostring(opts.ttl or 600) }
   if opts.tls == false then argv[#argv + 1] = "--no-tls" end
   for _, a in ipairs(opts.args or {}) do argv[#argv + 1] = quote(a) end
   local pipe = assert(io.popen(table.concat(argv, " ") .. " 2>/dev/null", "r"))

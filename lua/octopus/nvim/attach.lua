@@ -1,6 +1,7 @@
--- octopus.nvim: drive a client from Neovim's libuv loop. Nothing blocks the editor:
--- curl's sockets are watched with uv poll handles and its timeout with one uv timer
--- (no busy polling); every step (task code, on_done callbacks) runs on the main loop
+-- octopus.nvim.attach: drive a client from Neovim's libuv loop (the plugin's transport;
+-- require("octopus.nvim").attach is this). Nothing blocks the editor: curl's sockets
+-- are watched with uv poll handles and its timeout with one uv timer (no busy
+-- polling); every step (task code, on_done callbacks) runs on the main loop
 -- through vim.schedule, so callbacks may touch buffers and call the API.
 --
 --   local nvim = require "octopus.nvim"

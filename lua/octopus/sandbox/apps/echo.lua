@@ -1,5 +1,6 @@
--- spec/apps/echo.lua: test routes for the C core specs, served by octopus.sandbox.server.
--- Shape of every app: { new = function(opts) -> handler, info }. Runs in the server (Lua 5.4).
+-- octopus.sandbox.apps.echo: test routes for the C core specs (`octopus-sandbox --app echo`),
+-- served by octopus.sandbox.server. Shape of every app: { new = function(opts) -> handler,
+-- info }. Runs in the server (Lua 5.4).
 --
 --   ANY  /echo            200 JSON {method, path, query, raw_query, headers, body, tls}
 --   GET  /status/{n}      status n, JSON {"status": n} (no body for 204/304)
@@ -15,16 +16,44 @@
 --   GET  /error           the handler raises: the engine answers 500 JSON
 --   anything else         404 JSON {"detail": "Not found."}
 local server = require "octopus.sandbox.server"
-local cjson = require "cjson"
 
 local M = {}
+
+-- JSON that passes every byte of a string through (only '"', '\\' and control characters
+-- are escaped), so /echo reflects a binary body exactly; octopus.core.json rightly refuses
+-- invalid UTF-8, which is why this app does not use it. Empty tables are objects.
+local function encode(v)
+  local t = type(v)
+  if t == "string" then
+    return '"' .. v:gsub('[%c"\\]', function(c)
+      if c == '"' then return '\\"' elseif c == "\\" then return "\\\\" end
+      return ("\\u%04x"):format(c:byte())
+    end) .. '"'
+  elseif t == "number" then
+    return math.type(v) == "integer" and tostring(v) or ("%.17g"):format(v)
+  elseif t == "boolean" then
+    return tostring(v)
+  elseif t == "table" then
+    local out = {}
+    if #v > 0 then
+      for i = 1, #v do out[i] = encode(v[i]) end
+      return "[" .. table.concat(out, ",") .. "]"
+    end
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    for i, k in ipairs(keys) do out[i] = encode(k) .. ":" .. encode(v[k]) end
+    return "{" .. table.concat(out, ",") .. "}"
+  end
+  return "null"
+end
 
 local JSON = { ["Content-Type"] = "application/json" }
 
 local function json(status, t, extra)
   local headers = { ["Content-Type"] = "application/json" }
   for k, v in pairs(extra or {}) do headers[k] = v end
-  return { status = status, headers = headers, body = cjson.encode(t) }
+  return { status = status, headers = headers, body = encode(t) }
 end
 
 -- Streams n bytes of "x" in 64 KB writes.
@@ -85,7 +114,7 @@ end
 routes.drop = function(req, arg)
   if arg == "before" then return { status = 200, drop = "before_body" } end
   return { status = 200, drop = "mid_body", headers = JSON,
-           body = cjson.encode({ truncated = string.rep("y", 4096) }) }
+           body = encode({ truncated = string.rep("y", 4096) }) }
 end
 
 routes.headers = function(req)
