@@ -38,8 +38,8 @@ local min = math.min
 local M = {}
 
 local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
--- whether the core takes fresh_connect (older cores raise on unknown request fields)
-M.FRESH_CONNECT = core.features ~= nil and core.features.fresh_connect == true
+-- non-idempotent requests go out on a fresh connection (see the header)
+M.FRESH_CONNECT = true
 
 -- build_url -> absolute URL | nil, err (a foreign `url`)
 local function build_url(client, req, method)

@@ -50,7 +50,7 @@ local function control(state, req)
   elseif (p == "/_sandbox/clock" or p == "/_sandbox/clock/") and m == "POST" then
     -- {"advance": s}: the sandbox's clock jumps ahead (token expiry, the points window),
     -- so specs with a fake client clock move both without sleeping
-    local body, err = faults.json_body(req)
+    local body, err = json_reply.json_body(req)
     if not body then return err end
     local s = tonumber(body.advance)
     if not s or s < 0 or s ~= s then return detail(400, "advance must be a number of seconds >= 0") end
