@@ -38,8 +38,6 @@ local min = math.min
 local M = {}
 
 local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
--- non-idempotent requests go out on a fresh connection (see the header)
-M.FRESH_CONNECT = true
 
 -- build_url -> absolute URL | nil, err (a foreign `url`)
 local function build_url(client, req, method)
@@ -165,7 +163,7 @@ function M.send(client, req)
   local transport, clock = client.transport, client.clock
   local started = clock.mono()
   local send_req = { method = method, url = target, body = body, timeout = req.timeout }
-  if not idempotent and M.FRESH_CONNECT then send_req.fresh_connect = true end
+  if not idempotent then send_req.fresh_connect = true end   -- never re-sent by libcurl
   local attempt = 0
   while true do
     attempt = attempt + 1
