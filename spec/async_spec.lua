@@ -359,6 +359,26 @@ describe("async tasks", function()
   end)
 end)
 
+describe("async memory", function()
+  it("keeps nothing of a finished task it is not asked to (LuaJIT and 5.1 too)", function()
+    local transport = require "octopus.async.transport"
+    local c = octopus.new { rest_url = "http://127.0.0.1:9/v1/" }
+    local function entries()
+      collectgarbage("collect"); collectgarbage("collect")
+      local n = 0
+      for _ in pairs(transport.task_of) do n = n + 1 end
+      return n
+    end
+    local before = entries()
+    for _ = 1, 3000 do c:spawn(function() return 1 end) end
+    local kept = c:spawn(function() return 2 end)
+    c:poll(0)
+    assert.is_true(entries() - before <= 1, "finished tasks are collected")
+    assert.are.equal(2, kept:result())                   -- one the caller holds still works
+    c:close()
+  end)
+end)
+
 describe("async GraphQL", function()
   local srv, c
 

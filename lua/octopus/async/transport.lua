@@ -28,8 +28,11 @@ local cresume, cyield, crunning, cstatus, ccreate =
 local unpack = table.unpack or unpack
 local function pack(...) return { n = select("#", ...), ... } end
 
--- coroutine -> its task: a task's own coroutine, and those M.pcall runs inside it
-M.task_of = setmetatable({}, { __mode = "k" })
+-- coroutine -> its task: a task's own coroutine, and those M.pcall runs inside it.
+-- Weak keys AND values: the task refers to its coroutine, and on 5.1/LuaJIT a weak-keyed
+-- entry whose value refers to its key is never collected (no ephemerons), so "k" alone
+-- leaked every task there. A live task is held by its scheduler, so its entry stays.
+M.task_of = setmetatable({}, { __mode = "kv" })
 local task_of = M.task_of
 
 -- M.pcall(f, ...): pcall through which a task's client calls may still yield. On Lua

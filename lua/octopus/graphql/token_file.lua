@@ -68,7 +68,22 @@ local function file_error(message)
   return errors.new { code = "FILE", kind = "io", retryable = false, message = message }
 end
 
+-- the directory holding the file must be its owner's alone (0700): in a directory others
+-- can write, the file could be swapped or replaced behind the client's back
+local function check_dir(path)
+  local dir = path:match("^(.*)/[^/]*$")
+  if not dir or dir == "" then return true end
+  local mode = core.file_mode(dir)
+  if mode and mode % 64 ~= 0 then
+    return nil, file_error(("the token file's directory %s is open to others (mode %o): refused;" ..
+      " run chmod 700 %s"):format(dir, mode, dir))
+  end
+  return true
+end
+
 function Store:load(url, credential)
+  local dok, derr = check_dir(self.path)
+  if not dok then return nil, derr end
   local mode = core.file_mode(self.path)
   if not mode then
     local f = io.open(self.path, "rb")
@@ -94,7 +109,9 @@ function Store:load(url, credential)
 end
 
 function Store:save(state, url, credential)
-  if type(state) ~= "table" then error("token_file:save: 'state' must be a table", 2) end
+  if type(state) ~= "table" then usage.raise("token_file:save: 'state' must be a table") end
+  local dok, derr = check_dir(self.path)
+  if not dok then return nil, derr end
   return core.write_private(self.path, json.encode { url = url, credential = credential, state = state })
 end
 
