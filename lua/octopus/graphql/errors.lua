@@ -22,7 +22,7 @@
 --   no code, SERVICE_AVAILABILITY     UNAVAILABLE         graphql     retryable
 --   anything else                     GRAPHQL             graphql
 -- Every GraphQL error also carries err.errors (every entry, a copy with the client's secrets
--- scrubbed from each message and extensions string), err.data
+-- scrubbed from every string in it, at any depth), err.data (scrubbed likewise)
 -- (partial data, nil when null) and err.graphql_code (the first errorCode, or nil).
 --
 --
@@ -33,7 +33,7 @@ local errors = require "octopus.pipeline.errors"
 local private = require "octopus.pipeline.private"
 
 local null = core.json.null
-local type, pairs, ipairs, setmetatable, getmetatable = type, pairs, ipairs, setmetatable, getmetatable
+local type, ipairs = type, ipairs
 local floor, max = math.floor, math.max
 
 local M = {}
@@ -65,28 +65,6 @@ end
 
 local function str(v) return type(v) == "string" and v or nil end
 
--- scrubbed(errs, secrets) -> a copy of the `errors` array whose message strings (and the
--- string values of each entry's extensions, errorDescription included) are redacted; the
--- decoded response is left as it is (it may be shared)
-local function scrubbed(errs, secrets)
-  local out = setmetatable({}, getmetatable(errs))
-  for i, e in ipairs(errs) do
-    if type(e) == "table" then
-      local c = setmetatable({}, getmetatable(e))
-      for k, v in pairs(e) do c[k] = v end
-      c.message = errors.redact(e.message, secrets)
-      if type(e.extensions) == "table" then
-        local x = setmetatable({}, getmetatable(e.extensions))
-        for k, v in pairs(e.extensions) do x[k] = errors.redact(v, secrets) end
-        c.extensions = x
-      end
-      e = c
-    end
-    out[i] = e
-  end
-  return out
-end
-
 -- M.error(client, errs, data, status) -> error object for a GraphQL `errors` array
 -- (err.errors is a scrubbed copy of errs)
 function M.error(client, errs, data, status)
@@ -98,7 +76,7 @@ function M.error(client, errs, data, status)
   end
   local ext = extensions(first)
   local map = code and CODES[code] or (not code and TYPES[str(ext.errorType) or ""]) or nil
-  local e = { errors = scrubbed(errs, secrets), graphql_code = code, status = status, method = "POST",
+  local e = { errors = errs, graphql_code = code, status = status, method = "POST",
               url = errors.redact_url(client.graphql_url), retryable = false,
               data = (data ~= nil and data ~= null) and data or nil }
   if map then e.code, e.kind = map[1], map[2] elseif code then e.code, e.kind = code, "graphql"
@@ -118,8 +96,8 @@ function M.error(client, errs, data, status)
   elseif e.code == "UNAVAILABLE" then
     e.retryable = true
   end
-  e.message = errors.redact(msg, secrets)
-  return errors.new(e)
+  e.message = msg
+  return errors.scrub(errors.new(e), secrets)   -- copies: the decoded answer stays as it was
 end
 
 -- M.decode_error(client, message) -> a DECODE error for a GraphQL response that does not

@@ -225,6 +225,27 @@ function M.redact(s, secrets)
   return s
 end
 
+-- errors.scrub(e, secrets) -> e with every string reachable from it redacted: the
+-- message and url, and inside copies of its tables (errors, data, fields, extensions at
+-- any depth; keys too). The tables a server's answer decoded into are not modified (the
+-- caller may still hold them); metatables (JSON array/object markers) are kept.
+function M.scrub(e, secrets)
+  if type(secrets) ~= "table" or secrets[1] == nil then return e end
+  local seen = {}
+  local function copy(v, depth)
+    local t = type(v)
+    if t == "string" then return M.redact(v, secrets) end
+    if t ~= "table" or depth > 64 then return v end
+    if seen[v] then return seen[v] end
+    local c = setmetatable({}, getmetatable(v))
+    seen[v] = c
+    for k, x in pairs(v) do c[copy(k, depth + 1)] = copy(x, depth + 1) end
+    return c
+  end
+  for k, v in pairs(e) do e[k] = copy(v, 1) end
+  return e
+end
+
 ------------------------------------------------------------------------------
 -- HTTP dates and Retry-After
 

@@ -118,10 +118,7 @@ local function retry_delay(client, e, attempt, idempotent, started)
 end
 
 local function scrub(client, e)
-  local p = private.of(client)
-  if type(e.message) == "string" then e.message = errors.redact(e.message, p.secrets) end
-  if type(e.url) == "string" then e.url = errors.redact(e.url, p.secrets) end
-  return e
+  return errors.scrub(e, private.of(client).secrets)
 end
 M.scrub = scrub
 
