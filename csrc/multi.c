@@ -571,6 +571,11 @@ void octopus_open_multi(lua_State *L) {
         lua_setfield(L, -2, "__gc");
     }
     lua_pop(L, 1);
+    /* retire() releases registry refs while it must not allocate: on 5.1 and
+     * LuaJIT the first luaL_unref ever creates the registry's free-list key,
+     * so create it now (a ref released once). */
+    lua_pushboolean(L, 1);
+    luaL_unref(L, LUA_REGISTRYINDEX, luaL_ref(L, LUA_REGISTRYINDEX));
     lua_pushcfunction(L, multi_new);
     lua_setfield(L, -2, "multi");
 }

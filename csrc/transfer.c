@@ -13,7 +13,10 @@
  * - the easy handle is never curl_easy_reset: every per-request option is
  *   set explicitly on each request, so session settings and the connection
  *   cache survive;
- * - error messages never contain the URL's userinfo, query or fragment.
+ * - error messages never contain the URL's userinfo, query or fragment;
+ * - nothing the server sends raises: oversized headers or bodies are
+ *   TOO_LARGE, replies that break HTTP are PROTOCOL (both with sent = true);
+ *   only Lua itself running out of memory raises.
  */
 #define _GNU_SOURCE 1  /* memmem */
 #include <ctype.h>

@@ -2,8 +2,9 @@
  * oom_multi.c -- allocation failures injected into a multi's perform/collect
  * (csrc/multi.c), run by `make test-oom` under ASan/UBSan (part of make test-asan).
  *
- * A Lua 5.4 state whose allocator can be told to fail every allocation after the
- * next k; octopus.core linked in. For k = 0, 1, 2, ... : five transfers to a
+ * A PUC Lua state (5.4 in make; it builds for 5.1-5.3 too) whose allocator can be
+ * told to fail every allocation after the next k; octopus.core linked in. For
+ * k = 0, 1, 2, ... : five transfers to a
  * loopback LuaSocket server in the same process get their whole responses into
  * the kernel's buffers, then m:perform() runs with the allocator failing after k
  * allocations (so curl finishes the transfers and collect() raises at every
@@ -138,13 +139,13 @@ int main(void) {
     lua_pushcfunction(L, luaopen_octopus_core);
     lua_setfield(L, -2, "octopus.core");
     lua_pop(L, 2);
-    if (luaL_loadbuffer(L, script, sizeof script - 1, "=oom_multi") != LUA_OK) {
+    if (luaL_loadbuffer(L, script, sizeof script - 1, "=oom_multi") != 0) {
         fprintf(stderr, "oom_multi: %s\n", lua_tostring(L, -1));
         lua_close(L);
         return 1;
     }
     lua_pushcfunction(L, l_fail_after);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    if (lua_pcall(L, 1, 1, 0) != 0) {
         fprintf(stderr, "oom_multi: FAILED: %s\n", lua_tostring(L, -1));
         rc = 1;
     } else {

@@ -251,6 +251,15 @@ describe("the octopus command, piped", function()
     out, rc = octopus("account")
     assert.are.equal(2, rc)
     assert.matches(srv.credentials.accounts[2], out, 1, true)
+    -- and may be left out when they see one (the sandbox's second demo user has one)
+    out, rc = octopus("account --json", { OCTOPUS_EMAIL = "taro@example.jp", OCTOPUS_PASSWORD = "octopus-taro-1" },
+      { stdout_only = true })
+    assert.are.equal(0, rc, out)
+    local only = cjson.decode(out).account.number
+    local me = cjson.decode((octopus("viewer --json", { OCTOPUS_EMAIL = "taro@example.jp",
+      OCTOPUS_PASSWORD = "octopus-taro-1" }, { stdout_only = true })))
+    assert.are.equal(1, #me.viewer.accounts)
+    assert.are.equal(me.viewer.accounts[1].number, only)
   end)
 
   it("reads URLs, the CA file and the default account from the config file, and refuses secrets in it", function()

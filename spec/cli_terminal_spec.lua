@@ -11,7 +11,7 @@ describe("#terminal the octopus command in tmux", function()
   local srv, dir, sock, account, seq = nil, nil, nil, nil, 0
 
   local function tmux(args)
-    return helper.run(("tmux -L %s %s"):format(sock, args))
+    return helper.run(("tmux -S %s %s"):format(helper.quote(sock), args))
   end
   local function screen(escapes)
     return (tmux("capture-pane -p -J " .. (escapes and "-e " or "") .. "-S - -t main"))
@@ -29,7 +29,7 @@ describe("#terminal the octopus command in tmux", function()
   local function clear()
     tmux("send-keys -t main -l " .. helper.quote('clear; echo __""cleared' .. seq))
     tmux("send-keys -t main Enter")
-    wait_for("\n__cleared" .. seq, 10)
+    assert(wait_for("__cleared" .. seq .. "%f[%D]", 10), "the screen did not clear:\n" .. screen())
     tmux("clear-history -t main")
   end
   -- types a command line -> the pattern its exit status prints as ("__rc7=0"; the typed
@@ -53,7 +53,7 @@ describe("#terminal the octopus command in tmux", function()
     srv = helper.start_server { app = "sandbox", tls = true }
     account = srv.credentials.accounts[1]
     dir = helper.run("mktemp -d /tmp/octopus-tty.XXXXXXXX"):gsub("%s+$", "")
-    sock = "octopus-spec-" .. dir:match("([^.]+)$")
+    sock = dir .. "/tmux.sock"                 -- this run's own server, removed with dir
     local env = { OCTOPUS_EMAIL = srv.credentials.email, OCTOPUS_PASSWORD = srv.credentials.password,
       OCTOPUS_URL = srv.https .. "/v1/", OCTOPUS_CA_FILE = srv.ca_file, XDG_STATE_HOME = dir .. "/state",
       XDG_CONFIG_HOME = dir .. "/config", LANG = "C.UTF-8", TERM = "xterm-256color", PS1 = "$ " }
@@ -137,5 +137,36 @@ describe("#terminal the octopus command in tmux", function()
     assert.is_nil(s:find("traceback", 1, true), s)
     assert.is_nil(s:find("%.lua:%d+:"), s)
     assert.is_nil(s:find("readings [", 1, true), s)                -- the bar was erased
+  end)
+
+  it("stops `octopus sandbox` on Ctrl-C with exit 130 and one line", function()
+    clear()
+    local marker = type_line("lua5.4 bin/octopus sandbox --no-tls --ttl 60")
+    assert(wait_for("stop with Ctrl%-C", 20), "the sandbox did not start:\n" .. screen())
+    tmux("send-keys -t main C-c")
+    local s = wait_for(marker, 20)
+    assert(s, "no exit after Ctrl-C:\n" .. screen())
+    assert.are.equal("130", s:match(marker))
+    assert.matches("interrupted", s, 1, true)
+    assert.is_nil(s:find("%.lua:%d+:"), s)
+  end)
+
+  it("shows sync's progress over its windows and clears it", function()
+    if not pcall(require, "octopus.history.sync") then
+      local s, rc = run("lua5.4 bin/octopus sync " .. account)
+      assert.are.equal(2, rc, s)
+      assert.matches("not available in this version", s, 1, true)
+      return
+    end
+    srv:fault { match = { operation = "HalfHourlyReadings" }, times = 40, action = { delay = 0.3 } }
+    clear()
+    local db = dir .. "/history.sqlite"
+    local marker = type_line("lua5.4 bin/octopus sync " .. account .. " --from 2026-05-01 --db " .. helper.quote(db))
+    assert(wait_for("sync %[[█░]+%] %d+/%d+", 30), "no sync progress:\n" .. screen())
+    local s = wait_for(marker, 60)
+    assert(s, "sync did not finish:\n" .. screen())
+    assert.are.equal("0", s:match(marker))
+    assert.is_nil(s:find("sync [", 1, true), s)
+    assert.matches("Added", s, 1, true)
   end)
 end)

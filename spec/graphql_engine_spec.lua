@@ -764,3 +764,70 @@ describe("octopus.sandbox.graphql", function()
     end)
   end)
 end)
+
+describe("octopus.sandbox.graphql under hostile documents (issue 15, item 4)", function()
+  local parser = require "octopus.sandbox.graphql.parser"
+  local schema = assert(gql.schema("type Query { a: Int }"))
+
+  it("locates every offset as a byte walk does, across lines, CRLF and multi-byte text", function()
+    local parts = {}
+    local pieces = { "\n", "\r\n", "\r", "\195\169", "\230\151\165\230\156\172", "\240\159\144\153" }
+    for i = 1, 2000 do    -- a deterministic mix, long runs crossing the 256-byte blocks
+      parts[i] = i % 7 == 0 and pieces[i % 6 + 1] or string.rep("x", i % 300)
+    end
+    local src = table.concat(parts)
+    -- the reference: one walk over every byte, compared at each character start
+    local cache, checked, line, col = {}, 0, 1, 1
+    for off = 1, #src + 1 do
+      local b = src:byte(off)
+      local in_crlf = b == 10 and src:byte(off - 1) == 13
+      if off % 5 == 0 and (not b or b < 128 or b >= 192) and not in_crlf then
+        local l2, c2 = lexer.location(src, off, cache)
+        if l2 ~= line or c2 ~= col then
+          error(("offset %d: expected %d:%d, got %d:%d"):format(off, line, col, l2, c2))
+        end
+        checked = checked + 1
+      end
+      if b == 13 or (b == 10 and not in_crlf) then line, col = line + 1, 1
+      elseif b and not in_crlf and (b < 128 or b >= 192) then col = col + 1 end
+    end
+    assert.is_true(checked > 10000)
+    assert.same({ 1, 4 }, { lexer.location("ab\195\169c", 5) })   -- no cache, non-ASCII
+  end)
+
+  it("refuses more than 15000 tokens with a located syntax error", function()
+    local ok_doc = "{" .. string.rep(" a", 14998) .. " }"      -- exactly 15000 tokens
+    assert.truthy(gql.parse(ok_doc))
+    local err = parse_error("{" .. string.rep(" a", 14999) .. " }")
+    assert.equal("Syntax Error: Document contains more than 15000 tokens. Parsing aborted.", err.message)
+    assert.same({ { line = 1, column = 30001 } }, err.locations)
+  end)
+
+  it("refuses a document over 1 MiB before lexing it", function()
+    local err = parse_error("{ a }" .. string.rep(" ", 1024 * 1024))
+    assert.equal("Syntax Error: Document is larger than 1048576 bytes. Parsing aborted.", err.message)
+  end)
+
+  it("lets the schema's own SDL past both limits", function()
+    local big = { "type Query {" }
+    for i = 1, 6000 do big[#big + 1] = ("  f%d: Int"):format(i) end   -- 18000 tokens
+    big[#big + 1] = "}"
+    local s = assert(gql.schema(table.concat(big, "\n")))
+    assert.truthy(s.query_type.fields.f6000)
+    assert.truthy(parser.parse("{" .. string.rep(" a", 20000) .. " }", false))
+  end)
+
+  it("stops validation after 100 errors (or max_errors) with graphql-js's message", function()
+    local parts = { "{ a }" }
+    for i = 1, 500 do parts[#parts + 1] = ("fragment F%d on Query { a }"):format(i) end
+    local doc = assert(gql.parse(table.concat(parts, "\n")))
+    local errors = gql.validate(schema, doc)
+    assert.equal(101, #errors)
+    assert.equal('Fragment "F100" is never used.', errors[100].message)
+    assert.same({ { line = 101, column = 1 } }, errors[100].locations)
+    assert.equal("Too many validation errors, error limit reached. Validation aborted.", errors[101].message)
+    assert.is_nil(errors[101].locations)
+    assert.equal(4, #gql.validate(schema, doc, { max_errors = 3 }))
+    assert.equal(0, #gql.validate(schema, assert(gql.parse("{ a }"))))
+  end)
+end)

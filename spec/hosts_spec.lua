@@ -102,21 +102,34 @@ describe("#hosts async in real hosts", function()
       assert.is_true(texts[w.key:sub(6)], "no label " .. w.key:sub(6))
     end
     assert.is_true(texts[("balance %d yen"):format(account.balance)], "no balance text")
+    if type(client.bill) == "function" then   -- the bill, where the library prices bills
+      assert.is_number(r.bill)
+      assert.is_true(texts[("bill so far %d yen"):format(r.bill)], "no bill text")
+    else
+      assert.is_nil(r.bill)
+    end
   end)
 
-  it("a fused game finds the library and core.so in the executable's directory", function()
+  it("a fused game finds the library, core.so and a bundled libcurl in the executable's directory", function()
     if not have("love") or not have("zip") then return pending("love and zip are needed") end
     local love_bin = helper.run("readlink -f \"$(command -v love)\""):gsub("%s+$", "")
-    local game, dist = dir .. "/fused-game", dir .. "/fused-dist"
+    local system_curl = helper.run("ldd build/luajit/octopus/core.so | awk '/libcurl/ {print $3}'"):gsub("%s+$", "")
+    assert.matches("libcurl", system_curl)
+    local game, dist, build = dir .. "/fused-game", dir .. "/fused-dist", dir .. "/build-love"
     -- the README's layout: <dist>/dashboard (love + game.love), <dist>/octopus/*.lua + core.so
-    local text, rc = helper.run(("rm -rf %s %s && mkdir -p %s %s && cp examples/love/*.lua %s/ && " ..
+    -- built with RUNPATH $ORIGIN/../lib (the README's make command), <dist>/lib/libcurl.so.4
+    local text, rc = helper.run(("rm -rf %s %s && mkdir -p %s %s/lib && cp examples/love/*.lua %s/ && " ..
       "(cd %s && zip -qr ../game.love .) && cat %s %s/../game.love > %s/dashboard && chmod +x %s/dashboard && " ..
       "(cd lua && tar cf - --exclude=octopus/sandbox --exclude='*.so' octopus) | (cd %s && tar xf -) && " ..
-      "cp build/luajit/octopus/core.so %s/octopus/"):format(
+      "make --no-print-directory LUA=luajit OUT=%s \"CURL_LIBS=-lcurl -Wl,-rpath,'\\$\\$ORIGIN/../lib'\" %s >/dev/null && " ..
+      "cp %s/octopus/core.so %s/octopus/ && cp -L %s %s/lib/libcurl.so.4"):format(
       helper.quote(game), helper.quote(dist), helper.quote(game), helper.quote(dist), helper.quote(game),
       helper.quote(game), helper.quote(love_bin), helper.quote(game), helper.quote(dist), helper.quote(dist),
-      helper.quote(dist), helper.quote(dist)))
+      helper.quote(dist), helper.quote(build), helper.quote(build .. "/octopus/core.so"), helper.quote(build), helper.quote(dist),
+      helper.quote(system_curl), helper.quote(dist)))
     assert.are.equal(0, rc, text)
+    local runpath = helper.run("readelf -d " .. helper.quote(dist .. "/octopus/core.so"))
+    assert.matches("RUNPATH.-%[%$ORIGIN/%.%./lib%]", runpath)
     local out, c = dir .. "/fused.json", srv.credentials
     -- run from / with no checkout on any path: only the shipped files can satisfy require
     text, rc = helper.run(("cd / && env HOME=%s XDG_DATA_HOME=%s OCTOPUS_ROOT=/nonexistent OCTOPUS_LOVE_HEADLESS=1 " ..
@@ -130,6 +143,7 @@ describe("#hosts async in real hosts", function()
     assert.are.equal("ready", r.status, tostring(r.error) .. "\n" .. text)
     assert.are.equal(0, rc, text)
     assert.are.equal(dist .. "/octopus/core.so", r.core)
+    assert.are.equal(dist .. "/lib/libcurl.so.4", r.libcurl)
     assert.are.equal(3, #r.days)
     assert.are.equal(c.accounts[1], r.account)
   end)

@@ -185,6 +185,23 @@ describe("#hosts Neovim plugin", function()
     assert.matches("INFO: not checked", text, 1, true)
   end)
 
+  it("without `make nvim` the command fails at ERROR and the health check says what to run", function()
+    local copy = dir .. "/plugin-without-core"
+    local text, rc = helper.run(("rm -rf %s && mkdir -p %s && cp -r plugin doc %s/ && " ..
+      "(tar cf - --exclude='*.so' lua) | (cd %s && tar xf -)"):format(
+      helper.quote(copy), helper.quote(copy), helper.quote(copy), helper.quote(copy)))
+    assert.are.equal(0, rc, text)
+    assert.is_nil(helper.read_file(copy .. "/lua/octopus/core.so"))
+    local r = scenario("no_core", { OCTOPUS_ROOT = copy, OCTOPUS_SPEC_DIR = ROOT .. "/spec/hosts/nvim" })
+    assert.are.equal(1, #r.errors, cjson.encode(r.notes))
+    assert.matches("the library does not load (run `make nvim` in the plugin's directory", r.errors[1], 1, true)
+    assert.matches("module 'octopus.core' not found", r.errors[1], 1, true)
+    assert.are.equal(0, r.floats)
+    local health = table.concat(r.health, "\n")
+    assert.matches("ERROR: octopus.core does not load", health, 1, true)
+    assert.matches("run `make nvim` in the plugin's directory", health, 1, true)
+  end)
+
   it(":help octopus, :Octopus, octopus-setup and every subcommand open doc/octopus.txt", function()
     local r = scenario("help")
     assert.are.equal(11, #r.help)

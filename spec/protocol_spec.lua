@@ -1,7 +1,8 @@
 -- protocol_spec: how the C core classifies replies that break HTTP (csrc/transfer.c),
 -- blocking and in a multi, against spec/raw_server.lua (canned broken bytes on loopback).
 -- The request was sent every time, so err.sent is true; what the server sent never
--- raises: it is `nil, err` (a completion with err in a multi), PROTOCOL or TOO_LARGE.
+-- raises: it is `nil, err` (a completion with err in a multi), PROTOCOL or TOO_LARGE;
+-- through the client (public API), blocking and in a task, neither is retried.
 local core = require "octopus.core"
 local socket = require "socket"
 local helper = require "helper"
@@ -112,4 +113,47 @@ describe("#core replies that break HTTP", function()
     assert.is_false(err.sent)
     s:close()
   end)
+end)
+
+describe("#core replies that break HTTP, through the client", function()
+  local base, stop
+  local octopus = require "octopus"
+
+  lazy_setup(function() base, stop = start_raw() end)
+  lazy_teardown(function() if stop then stop() end end)
+
+  local function hits(name)
+    local s = core.session()
+    local st, _, body = s:request{ url = base .. "/hits/" .. name }
+    s:close()
+    assert.are.equal(200, st)
+    return tonumber(body)
+  end
+
+  -- A client whose REST API is the raw server's route `name`.
+  local function client_for(name)
+    return octopus.new{ api_key = "sk_test_protocol", rest_url = base .. "/" .. name .. "/v1/",
+                        retries = 3 }
+  end
+
+  for _, case in ipairs{ { "many_headers", "TOO_LARGE" }, { "long_line", "TOO_LARGE" },
+                         { "continue_flood", "TOO_LARGE" }, { "http09", "PROTOCOL" },
+                         { "two_lengths", "PROTOCOL" } } do
+    local name, code = case[1], case[2]
+    it(("returns %s for %s, blocking and in a task, sent once"):format(code, name), function()
+      local client = client_for(name)
+      local before = hits(name)
+      local v, err = client.products:get("X")
+      assert.is_nil(v)
+      assert.are.equal(code, err.code)
+      assert.are.equal(before + 1, hits(name))
+      local task = client:spawn(function() return client.products:get("X") end)
+      local tv, terr = task:wait()
+      assert.is_true(task:done())
+      assert.is_nil(tv)
+      assert.are.equal(code, terr.code)
+      assert.are.equal(before + 2, hits(name))
+      client:close()
+    end)
+  end
 end)

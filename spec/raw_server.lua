@@ -5,9 +5,11 @@
 --   lua5.4 spec/raw_server.lua [ttl_seconds]
 --     prints "PORT <n>" once listening on 127.0.0.1, then serves one connection at a
 --     time: reads the request head (and a Content-Length body), writes the reply named by
---     the path, closes. Exits after ttl_seconds (default 120) or on GET /quit.
+--     the path's first segment (/long_line/v1/products/ is long_line, so a client's
+--     rest_url can point at one), closes. Exits after ttl_seconds (default 120) or on
+--     GET /quit. GET /hits/<name> -> 200, body = how many requests <name> received.
 --
--- Routes (path -> reply):
+-- Routes (first path segment -> reply):
 --   /http09          a body with no status line (an HTTP/0.9 reply)
 --   /bad_status      "HTTP/1.1 2x0 OK" (a status code that is not three digits)
 --   /garbage_status  "HELLO/1.1 200 OK"
@@ -74,6 +76,7 @@ local function read_request(c)
   return path
 end
 
+local hits = {}
 local deadline = socket.gettime() + ttl
 server:settimeout(0.2)
 while socket.gettime() < deadline do
@@ -81,10 +84,16 @@ while socket.gettime() < deadline do
   if c then
     c:settimeout(5)
     local path = read_request(c)
-    local name = path and path:sub(2)
+    local name = path and path:match("^/([^/]+)")
     if name == "quit" then c:close() break end
     local reply = routes[name]
-    c:send(reply and reply() or "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+    if name == "hits" then
+      local n = tostring(hits[path:match("^/hits/([^/]+)")] or 0)
+      c:send("HTTP/1.1 200 OK\r\nContent-Length: " .. #n .. "\r\n\r\n" .. n)
+    else
+      if name then hits[name] = (hits[name] or 0) + 1 end
+      c:send(reply and reply() or "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+    end
     c:shutdown("send")
     -- drain briefly so the client reads everything before the close (no RST)
     c:settimeout(0.2)

@@ -255,6 +255,52 @@ describe("the sandbox GraphQL endpoint", function()
     end)
   end)
 
+  describe("hostile documents (issue 15, item 4): answered at once, work bounded", function()
+    -- one raw request with a 5 s receive timeout (helper.request), so a server that
+    -- freezes on the document fails the spec instead of hanging it
+    local function post_bounded(query)
+      local status, _, text = helper.request(srv.http .. "/v1/graphql/", "POST",
+        cjson.encode{ query = query }, { ["Content-Type"] = "application/json" })
+      return status, cjson.decode(text)
+    end
+
+    local function fragments(n, name_len)
+      local pad = string.rep("x", name_len or 0)
+      local parts = { "{ __typename }" }
+      for i = 1, n do parts[#parts + 1] = ("fragment F%s%d on Query { __typename }"):format(pad, i) end
+      return table.concat(parts, " ")           -- one line: columns are the expensive case
+    end
+
+    it("refuses a document of more than 15000 tokens (10k unused fragments, 389 KB)", function()
+      local doc = fragments(10000)
+      assert.is_true(#doc > 380000)
+      local status, res = post_bounded(doc)
+      assert.are.equal(400, status)
+      assert.are.equal(1, #res.errors)
+      assert.are.equal("Syntax Error: Document contains more than 15000 tokens. Parsing aborted.",
+        res.errors[1].message)
+      assert.are.equal(1, res.errors[1].locations[1].line)
+    end)
+
+    it("stops validating after 100 errors", function()
+      local status, res = post_bounded(fragments(1000, 300))   -- 1000 errors on one 330 KB line
+      assert.are.equal(200, status)
+      assert.are.equal(null, res.data)
+      assert.are.equal(101, #res.errors)
+      assert.are.equal('Fragment "F' .. string.rep("x", 300) .. '1" is never used.', res.errors[1].message)
+      assert.are.same({ { line = 1, column = 16 } }, res.errors[1].locations)
+      assert.are.equal("Too many validation errors, error limit reached. Validation aborted.",
+        res.errors[101].message)
+    end)
+
+    it("refuses a document over 1 MiB", function()
+      local status, res = post_bounded("{ __typename } #" .. string.rep("c", 1024 * 1024))
+      assert.are.equal(400, status)
+      assert.are.equal("Syntax Error: Document is larger than 1048576 bytes. Parsing aborted.",
+        res.errors[1].message)
+    end)
+  end)
+
   describe("accounts", function()
     local ACCOUNT = [[query Acct($n: String!) {
       account(accountNumber: $n) { number status balance billingName

@@ -59,11 +59,6 @@ describe("the loopback server", function()
       assert.matches("option %-%-port needs a number, got abc", out)
     end)
 
-    it("rejects an unknown command with exit status 2", function()
-      local out, rc = helper.run("lua5.4 bin/octopus frobnicate")
-      assert.equals(2, rc)
-      assert.matches("unknown command: frobnicate", out)
-    end)
 
   end)
 
@@ -479,6 +474,61 @@ describe("the server lifecycle", function()
     srv:stop()
     assert.is_false(alive)
     assert.is_nil(ca)          -- the certificate directory is gone
+  end)
+
+  it("prints ready-to-paste settings without --json", function()
+    local out, rc = helper.run("lua5.4 bin/octopus-sandbox --ttl 0")   -- prints, then stops
+    assert.equals(0, rc, out)
+    local https = assert(out:match("rest_url: +(https://127%.0%.0%.1:%d+)/v1/\n"), out)
+    assert.matches("graphql_url: +" .. https:gsub("%p", "%%%0") .. "/v1/graphql/\n", out)
+    local ca = assert(out:match("ca_file: +(/tmp/octopus%-sandbox%.%w+/ca%.pem)\n"), out)
+    local key = assert(out:match("api_key: +(sk_test_%w+)\n"), out)
+    local esc = function(t) return (t:gsub("%p", "%%%0")) end
+    assert.matches("shell: export OCTOPUS_URL=" .. esc(https) .. "/v1/ OCTOPUS_GRAPHQL_URL="
+      .. esc(https) .. "/v1/graphql/ OCTOPUS_CA_FILE=" .. esc(ca) .. " OCTOPUS_API_KEY=" .. key
+      .. " OCTOPUS_EMAIL=[^ ]+@[^ ]+ OCTOPUS_PASSWORD=%S+\n", out)
+    assert.matches("octopus viewer; octopus account A%-%x+\n", out)
+    assert.is_nil(io.open(ca))             -- the certificates went with the server
+  end)
+
+  it("answers Ctrl-C with one line and exit status 130, and removes its certificates", function()
+    local dir = helper.run("mktemp -d /tmp/octopus-spec.XXXXXXXX"):gsub("%s+$", "")
+    local q = helper.quote
+    os.execute(("(lua5.4 bin/octopus-sandbox --json --ttl 60 > %s 2> %s < /dev/null; echo $? > %s) &")
+      :format(q(dir .. "/out"), q(dir .. "/err"), q(dir .. "/rc")))
+    local line
+    for _ = 1, 200 do                      -- up to 10 s to start
+      line = (helper.read_file(dir .. "/out") or ""):match("^([^\n]*)\n")
+      if line then break end
+      socket.sleep(0.05)
+    end
+    assert.is_string(line)
+    local info = cjson.decode(line)
+    os.execute("kill -INT " .. math.floor(info.pid))
+    local rc
+    for _ = 1, 200 do                      -- up to 10 s to stop
+      rc = tonumber(helper.read_file(dir .. "/rc") or "")
+      if rc then break end
+      socket.sleep(0.05)
+    end
+    local err = helper.read_file(dir .. "/err")
+    if not rc then os.execute("kill " .. math.floor(info.pid)) end
+    os.execute("rm -rf " .. q(dir))
+    assert.equals(130, rc)
+    assert.equals("octopus-sandbox: interrupted\n", err)
+    assert.is_nil(io.open(info.ca_file))
+  end)
+
+  it("says how to use it (--help, exit 0) and fails on a bad app with exit status 1", function()
+    local out, rc = helper.run("lua5.4 bin/octopus-sandbox --help")
+    assert.equals(0, rc)
+    assert.matches("usage: octopus%-sandbox %[%-%-app sandbox|echo", out)
+    out, rc = helper.run("lua5.4 bin/octopus-sandbox --app no.such.app --ttl 1")
+    assert.equals(1, rc)
+    assert.matches("octopus%-sandbox: sandbox failed: .*module 'no%.such%.app' not found", out)
+    out, rc = helper.run("lua5.4 bin/octopus-sandbox stray")
+    assert.equals(2, rc)
+    assert.matches("octopus%-sandbox: unexpected argument: stray", out)
   end)
 
   it("reports the server's stderr when it cannot start", function()

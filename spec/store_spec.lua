@@ -279,7 +279,7 @@ describe("octopus.history.store #core", function()
     local before = snapshot(path)
     local body = ([[
       local store = require "octopus.history.store"
-      local s, err = assert(store.open(%q))
+      local s = assert(store.open(%q))
       local ok, perr = s:put_rows("x", { { start_at = 0, value = 1, value_text = "1" } })
       print(ok, perr.code, perr.message, s:count(%q))
     ]]):format(path, SPIN)
@@ -385,6 +385,28 @@ describe("octopus.history.store #core", function()
     assert.equal(1920, s:count(SPIN))
     for r in s:rows(SPIN) do assert.equal("MONTHLY", r.version) end  -- MONTHLY wins whichever came last
     s:close()
+  end)
+
+  it("reads only the fields asked for", function()
+    local s = assert(store.open(path))
+    assert(s:put_rows(SPIN, make_rows(T0, 2)))
+    assert.same({ { start_at = T0, value = 0.1 }, { start_at = T0 + 1800, value = 0.101 } },
+      all(s:rows(SPIN, { fields = { "start_at", "value" } })))
+    helper.raises("store:rows: unknown field 'kwh'", s.rows, s, SPIN, { fields = { "kwh" } })
+    helper.raises("store:rows: option 'fields' must be a non-empty array", s.rows, s, SPIN, { fields = {} })
+    s:close()
+  end)
+
+  it("a file that is not a database gives CORRUPT", function()
+    os.execute("mkdir -p " .. helper.quote(dir .. "/data"))
+    local f = assert(io.open(path, "wb"))
+    f:write(("0123456789abcdef"):rep(512))
+    f:close()
+    local s, err = store.open(path)
+    assert.is_nil(s)
+    assert.equal("CORRUPT", err.code)
+    assert.equal("storage", err.kind)
+    assert.equal("exec: file is not a database", err.message)
   end)
 
   it("closes once and says so", function()

@@ -16,7 +16,7 @@
  *   stmt:bind(v1, v2, ...) | stmt:bind{ name = v, ... } -> true | nil, err
  *   stmt:step() -> row | nil (done) | nil, err ; stmt:reset() ; stmt:close()
  *   stmt:rows([binds...]) -> iterator of rows (raises the error object)
- *   stmt:run([binds...]) -> true | nil, err   (steps to the end, then resets)
+ *   stmt:run([binds...]) -> rows changed | nil, err  (steps to the end, resets)
  *   stmt:columns() -> { names }
  *   sqlite.blob(s) -> a value that binds as a BLOB (plain strings bind as TEXT)
  *
@@ -373,8 +373,10 @@ static int stmt_tostring(lua_State *L) {
     return 1;
 }
 
-/* Binds the value at idx to parameter n; raises on a type it cannot bind. */
-static int bind_one(lua_State *L, Stmt *s, int n, int idx, int argno) {
+/* Binds the value at idx to parameter n; raises on a type it cannot bind.
+ * keep: SQLITE_TRANSIENT (SQLite copies strings), or SQLITE_STATIC when the caller
+ * steps while the values are still on its stack and clears the bindings after. */
+static int bind_one(lua_State *L, Stmt *s, int n, int idx, int argno, sqlite3_destructor_type keep) {
     sqlite3_stmt *st = s->st;
     switch (lua_type(L, idx)) {
     case LUA_TNIL:
@@ -396,7 +398,7 @@ static int bind_one(lua_State *L, Stmt *s, int n, int idx, int argno) {
     case LUA_TSTRING: {
         size_t len;
         const char *p = lua_tolstring(L, idx, &len);
-        return sqlite3_bind_text64(st, n, p, (sqlite3_uint64)len, SQLITE_TRANSIENT, SQLITE_UTF8);
+        return sqlite3_bind_text64(st, n, p, (sqlite3_uint64)len, keep, SQLITE_UTF8);
     }
     case LUA_TTABLE:
         if (lua_getmetatable(L, idx)) {
@@ -407,7 +409,7 @@ static int bind_one(lua_State *L, Stmt *s, int n, int idx, int argno) {
                 lua_pop(L, 2);
                 lua_rawgeti(L, idx, 1);
                 p = lua_tolstring(L, -1, &len);
-                n = sqlite3_bind_blob64(st, n, p, (sqlite3_uint64)len, SQLITE_TRANSIENT);
+                n = sqlite3_bind_blob64(st, n, p, (sqlite3_uint64)len, keep);
                 lua_pop(L, 1);
                 return n;
             }
@@ -423,7 +425,7 @@ static int bind_one(lua_State *L, Stmt *s, int n, int idx, int argno) {
 /* Resets the statement and binds args from..top: one plain table binds by name
  * (":name", "@name" or "$name") and by position; otherwise positional.
  * Returns SQLITE_OK or the failing code. */
-static int bind_args(lua_State *L, Stmt *s, int from) {
+static int bind_args(lua_State *L, Stmt *s, int from, sqlite3_destructor_type keep) {
     int top = lua_gettop(L), nparams, rc = SQLITE_OK, i;
     sqlite3_reset(s->st);
     sqlite3_clear_bindings(s->st);
@@ -456,20 +458,20 @@ static int bind_args(lua_State *L, Stmt *s, int from) {
             } else {
                 return luaL_error(L, "bind: parameter keys must be names or positions");
             }
-            rc = bind_one(L, s, n, lua_gettop(L), from);
+            rc = bind_one(L, s, n, lua_gettop(L), from, keep);
             lua_pop(L, 1);
         }
         return rc;
     }
     if (top - from + 1 > nparams)
         return luaL_error(L, "bind: %d values for %d parameters", top - from + 1, nparams);
-    for (i = from; i <= top && rc == SQLITE_OK; i++) rc = bind_one(L, s, i - from + 1, i, i);
+    for (i = from; i <= top && rc == SQLITE_OK; i++) rc = bind_one(L, s, i - from + 1, i, i, keep);
     return rc;
 }
 
 static int stmt_bind(lua_State *L) {
     Stmt *s = check_stmt(L);
-    int rc = bind_args(L, s, 2);
+    int rc = bind_args(L, s, 2, SQLITE_TRANSIENT);
     if (rc != SQLITE_OK) return push_db_error(L, s->db->db, rc, "bind");
     lua_pushboolean(L, 1);
     return 1;
@@ -536,16 +538,26 @@ static int stmt_reset(lua_State *L) {
     return 1;
 }
 
+/* stmt:run(binds...): the values stay on this call's stack while it steps, so
+ * strings are bound SQLITE_STATIC (no copy) and the bindings are cleared before
+ * returning. Binding nothing keeps the previous bindings. Returns the number of
+ * rows changed (sqlite3_changes: a number, so truthy) or nil, err. */
 static int stmt_run(lua_State *L) {
     Stmt *s = check_stmt(L);
-    int rc = bind_args(L, s, 2), n;
-    if (rc != SQLITE_OK) return push_db_error(L, s->db->db, rc, "bind");
-    lua_settop(L, 1);
+    int has_args = lua_gettop(L) >= 2, rc, n;
+    rc = has_args ? bind_args(L, s, 2, SQLITE_STATIC) : (sqlite3_reset(s->st), SQLITE_OK);
+    if (rc != SQLITE_OK) {
+        sqlite3_clear_bindings(s->st);
+        return push_db_error(L, s->db->db, rc, "bind");
+    }
+    luaL_checkstack(L, 8, "run");
     while ((n = step_once(L, s, 1)) == 1) lua_pop(L, 1);
-    if (n == 2) return 2;
-    sqlite3_reset(s->st);
-    lua_pushboolean(L, 1);
-    return 1;
+    if (n == 0) {
+        sqlite3_reset(s->st);
+        lua_pushinteger(L, (lua_Integer)sqlite3_changes(s->db->db));
+    }
+    if (has_args) sqlite3_clear_bindings(s->st);
+    return n == 0 ? 1 : 2;
 }
 
 /* The iterator of stmt:rows: upvalue 1 = the statement. */
@@ -564,7 +576,7 @@ static int rows_next(lua_State *L) {
 
 static int stmt_rows(lua_State *L) {
     Stmt *s = check_stmt(L);
-    int rc = bind_args(L, s, 2);
+    int rc = bind_args(L, s, 2, SQLITE_TRANSIENT);
     if (rc != SQLITE_OK) {
         push_db_error(L, s->db->db, rc, "bind");
         return lua_error(L);

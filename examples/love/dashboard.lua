@@ -2,7 +2,7 @@
 -- returns what to draw (rectangles and texts in pixels), so main.lua's love.draw is a
 -- plain loop and the headless spec can check the picture without a window.
 --   model = { status = "loading" | "ready" | "error", account, days = { {key, value, cost_estimate}, ... },
---             balance, error }
+--             balance, bill (yen so far, when the library prices bills), error }
 local M = {}
 
 local fmt, max, floor = string.format, math.max, math.floor
@@ -17,6 +17,7 @@ function M.layout(model, w, h)
     return items
   end
   if model.balance ~= nil then text(fmt("balance %d yen", model.balance), w - 220, 16, { 0.6, 1, 0.6 }) end
+  if model.bill ~= nil then text(fmt("bill so far %d yen", model.bill), w - 220, 36, { 1, 0.85, 0.5 }) end
   local days = model.days
   if not days then
     text("loading" .. ("."):rep(floor((model.frames or 0) / 20) % 4), 20, 48, { 0.8, 0.8, 0.8 })

@@ -1,5 +1,5 @@
 -- examples/love/main.lua: a small LÖVE dashboard of live data: the last days' usage as
--- a bar chart and the account balance. The network never stalls a frame: the client
+-- a bar chart, the account balance and, where the library prices bills, the bill so far. The network never stalls a frame: the client
 -- runs in tasks that octopus.love drives with client:poll(0) at the top of love.update.
 --
 --   make nvim                     # builds the LuaJIT core (lua/octopus/core.so)
@@ -30,13 +30,24 @@ local function fail(err)
   model.status, model.error = "error", tostring(err)
 end
 
+-- the libcurl this process mapped (the system's, or one shipped beside the game)
+local function mapped_libcurl()
+  local f = io.open("/proc/self/maps")
+  if not f then return nil end
+  local path
+  for line in f:lines() do path = path or line:match("(/%S*libcurl%S*)$") end
+  f:close()
+  return path
+end
+
 local function report_and_quit()
   local json = require("octopus").json
   local items = dashboard.layout(model, 800, 480)
   local f = io.open(assert(env("OCTOPUS_OUT"), "OCTOPUS_OUT is not set"), "w")
   f:write(json.encode { status = model.status, error = model.error, account = model.account,
-    balance = model.balance, days = model.days or json.array {}, items = items,
-    frames_loading = model.frames_loading, core = package.searchpath("octopus.core", package.cpath) })
+    balance = model.balance, bill = model.bill, days = model.days or json.array {}, items = items,
+    frames_loading = model.frames_loading, core = package.searchpath("octopus.core", package.cpath),
+    libcurl = mapped_libcurl() })
   f:close()
   love.event.quit(model.status == "ready" and 0 or 1)
 end
@@ -72,9 +83,14 @@ function love.load()
       model.account = number
       -- the balance and the readings at the same time
       local balance = client:spawn(function() return assert(client:account(number)).balance end)
+      -- this billing period's bill so far, with a library that prices bills (client:bill)
+      local bill = type(client.bill) == "function" and client:spawn(function()
+        return assert(client:bill(number, { period = "current" })).total
+      end)
       local today = octopus.time.today(client.zone)
       local rows = assert(client:readings(number, { from = today - days * 86400, to = today }):by_day())
       model.balance = assert(balance:wait())
+      if bill then model.bill = assert(bill:wait()) end
       return rows
     end):on_done(function(task)
       local rows, e = task:result()

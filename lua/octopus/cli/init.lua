@@ -11,7 +11,8 @@ local config = require "octopus.cli.config"
 
 local M = {}
 
-M.VERSION = "0.2.0"
+-- the library's version (the core's, which the facade reports as octopus.version)
+M.VERSION = require("octopus.core").version
 
 local COMMANDS = {
   products = "catalog", tariff = "catalog", quote = "catalog", ["rate-limit"] = "catalog",
@@ -103,8 +104,7 @@ local function context(args)
     return config.account(client, ctx.settings or config.settings(args), given)
   end
   function ctx.progress(label)
-    return require("octopus.cli.progress").new(label, { enabled = ctx.mode == "table" and format.is_tty(2)
-      or format.is_tty(2), ascii = ctx.ascii })
+    return require("octopus.cli.progress").new(label, { enabled = format.is_tty(2), ascii = ctx.ascii })
   end
   return ctx
 end

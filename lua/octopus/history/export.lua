@@ -19,6 +19,7 @@ local errors = require "octopus.pipeline.errors"
 
 local type, error, tostring = type, error, tostring
 local floor, fmt, concat = math.floor, string.format, table.concat
+local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
 local M = {}
 M.CHUNK = 512

@@ -28,10 +28,14 @@
 -- rate-limit handling). Uses only the client's public API (client:account, client:readings,
 -- client:map, client.zone).
 local time = require "octopus.pipeline.time"
+local errors = require "octopus.pipeline.errors"
+local async_pcall = require("octopus.async").pcall
 
 local type, ipairs, pairs, tostring, error, pcall = type, ipairs, pairs, tostring, error, pcall
 local floor, min = math.floor, math.min
 local os_time = os.time
+local concat = table.concat
+local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
 local M = {}
 
@@ -46,6 +50,12 @@ local OPTS = { supply_point = "string", from = true, window_days = "number", con
                reread_days = "number", progress = "function", now = "number" }
 
 local function usage(msg) error("sync: " .. msg, 3) end
+
+-- a store query's result, or its error object raised (M.sync turns it into nil, err)
+local function q(v, err)
+  if v == nil and err ~= nil then error(err, 0) end
+  return v
+end
 
 -- the supply points of an Account answer -> array of { spin, supply_start }
 local function supply_points(acct)
@@ -74,17 +84,17 @@ local function resolve(client, store, account, opts, report)
   local spin = opts.supply_point
   local known
   if spin then
-    known = store:supply_point(spin)
+    known = q(store:supply_point(spin))
   else
     local mine = {}
-    for _, sp in ipairs(store:supply_points()) do if sp.account == account then mine[#mine + 1] = sp end end
+    for _, sp in ipairs(q(store:supply_points())) do if sp.account == account then mine[#mine + 1] = sp end end
     if #mine == 1 then known, spin = mine[1], mine[1].spin end
   end
   if known and (opts.from or known.supply_start) then return spin, known end
   if spin and opts.from then
     local ok, err = store:put_supply_point { spin = spin, account = account, area = spin:match("^%d%d") }
     if not ok then return nil, err end
-    return spin, store:supply_point(spin)
+    return spin, q(store:supply_point(spin))
   end
   local acct, err = client:account(account)
   report.requests = report.requests + 1
@@ -96,19 +106,19 @@ local function resolve(client, store, account, opts, report)
   end
   if not chosen then
     if spin or #sps == 0 then
-      return nil, require("octopus.pipeline.errors").new { code = "NOT_FOUND", kind = "graphql", retryable = false,
+      return nil, errors.new { code = "NOT_FOUND", kind = "graphql", retryable = false,
         message = spin and ("supply point " .. spin .. " is not on account " .. account)
           or ("account " .. account .. " has no electricity supply point") }
     end
     local spins = {}
     for i, sp in ipairs(sps) do spins[i] = sp.spin end
-    error("sync: account " .. account .. " has " .. #sps .. " supply points (" .. table.concat(spins, ", ") ..
+    error("sync: account " .. account .. " has " .. #sps .. " supply points (" .. concat(spins, ", ") ..
       "): choose one with the 'supply_point' option", 0)
   end
   local ok, perr = store:put_supply_point { spin = chosen.spin, account = account,
     area = chosen.spin:match("^%d%d"), supply_start = chosen.supply_start }
   if not ok then return nil, perr end
-  return chosen.spin, store:supply_point(chosen.spin)
+  return chosen.spin, q(store:supply_point(chosen.spin))
 end
 
 -- [a, b) cut into windows of `step` seconds, appended to out
@@ -125,12 +135,12 @@ function M.plan(store, spin, from, to, now, zone, opts)
   local step = (opts.window_days or M.WINDOW_DAYS) * DAY
   local month_from = time.month_window(now, zone)
   local reread = min(month_from, time.day_start(now - (opts.reread_days or M.REREAD_DAYS) * DAY, zone))
-  local open = store:oldest_open(spin)
+  local open = q(store:oldest_open(spin))
   if open and open >= now - M.REREAD_MAX_DAYS * DAY and open < reread then reread = floor(open / HALF) * HALF end
   if reread < from then reread = from end
   if reread > to then reread = to end
   local windows = {}
-  for _, gap in ipairs(store:uncovered(spin, from, reread)) do cut(windows, gap.from, gap.to, step) end
+  for _, gap in ipairs(q(store:uncovered(spin, from, reread))) do cut(windows, gap.from, gap.to, step) end
   -- a backfill gap ending at reread_from joins the re-read range (one fewer window)
   local last = windows[#windows]
   local rfrom = reread
@@ -142,8 +152,19 @@ function M.plan(store, spin, from, to, now, zone, opts)
   return windows, reread
 end
 
+local run
+
 ---@return table|nil report
 function M.sync(client, store, account, opts)
+  local report = { added = 0, revised = 0, unchanged = 0, windows = 0, requests = 0 }
+  -- async.pcall: sync may run inside a task, whose client calls yield (PUC 5.1 too)
+  local res = { async_pcall(run, client, store, account, opts, report) }
+  if res[1] then return res[2], res[3], res[4] end
+  if errors.is(res[2]) then return nil, res[2], report end
+  error(res[2], 0)
+end
+
+function run(client, store, account, opts, report)
   if type(client) ~= "table" then usage("'client' must be an octopus client") end
   if type(store) ~= "table" or not store.put_rows then usage("'store' must be an octopus.history store") end
   if type(account) ~= "string" or account == "" then usage("'account' must be an account number (\"A-1234ABCD\")") end
@@ -167,13 +188,12 @@ function M.sync(client, store, account, opts)
   end
   local now = opts.now or os_time()
   local to = floor(now / HALF) * HALF
-  local report = { added = 0, revised = 0, unchanged = 0, windows = 0, requests = 0 }
   local spin, sp = resolve(client, store, account, opts, report)
   if not spin then return nil, sp, report end
   report.spin = spin
   if not from then
     from = sp.supply_start
-    local cov = store:coverage(spin)[1]
+    local cov = q(store:coverage(spin))[1]
     if cov and (not from or cov.from < from) then from = cov.from end
     if not from then usage("option 'from' is required: account " .. account .. " gives no supply start") end
   end

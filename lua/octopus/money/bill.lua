@@ -60,7 +60,11 @@
 --    pending, not missing.
 --
 -- result = { from, to, total (yen), kwh, kwh_text, readings, missing, pending, spin,
---   periods = { period_result }, assumptions = { text }, method = { ... } }
+--   periods = { period_result }, lines = { line } (every period's, in order),
+--   product (the first code), products = { code }, period = { from, to, from_date, to_date,
+--   days, complete } (only when one period is billed), assumptions = { text },
+--   method = { kwh_rounding, rates_at, split, tax_rate, missing_adjustments, reading_day,
+--   zone, rounding } }
 -- period_result = { from, to, from_date, to_date (last day, inclusive), days, billed_from,
 --   billed_to, complete, kwh, kwh_text, kwh_billed, readings, expected, missing, pending,
 --   gaps = { { from, to } }, products = { code }, lines = { line }, charges (yen: standing +
@@ -107,6 +111,7 @@ end
 
 -- opts -> normalised options | nil, message (usage)
 local function options(opts, name, rows)
+  if type(rows) ~= "table" then return nil, name .. ": 'rows' must be an array of reading rows (got " .. type(rows) .. ")" end
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then return nil, name .. ": 'opts' must be a table (got " .. type(opts) .. ")" end
   for k in pairs(opts) do
@@ -186,7 +191,7 @@ local function options(opts, name, rows)
   if from == nil or to == nil then
     return nil, name .. ": opts.from and opts.to (or opts.period) are needed when there are no rows to bill"
   end
-  if not (from < to) then return nil, name .. ": opts.from must be before opts.to" end
+  if from >= to then return nil, name .. ": opts.from must be before opts.to" end
   if from >= o.now then
     return nil, name .. ": the period starts in the future (opts.from = " .. time.format(from, z) .. ", now = " ..
       time.format(o.now, z) .. ")"
@@ -228,7 +233,9 @@ function M.price(rows, plan, opts)
   cp, msg = compile.plan(plan, o.zone)
   if not cp then error("bill.price: " .. msg, 2) end
   local prep
-  prep, msg = engine.prepare(rows, o.from, o.to, o.now, o.spin)
+  local perr
+  prep, msg, perr = engine.prepare(rows, o.from, o.to, o.now, o.spin)
+  if perr then return nil, perr end
   if not prep then error("bill.price: " .. msg, 2) end
   local res, err = run(prep, cp, o)
   return res, err
@@ -301,7 +308,9 @@ function M.project(rows, plan, opts)
   local to_now = o.to
   o.to = o.now < o.to and o.now or o.to
   local prep
-  prep, msg = engine.prepare(rows, o.from, o.to, o.now, o.spin)
+  local perr
+  prep, msg, perr = engine.prepare(rows, o.from, o.to, o.now, o.spin)
+  if perr then return nil, perr end
   if not prep then error("bill.project: " .. msg, 2) end
   local so_far, err = run(prep, cp, o)
   if not so_far then return nil, err end
@@ -334,7 +343,9 @@ function M.compare(rows, plans, opts)
     error("bill.compare: 'plans' must be a non-empty array of tariffs or plans (got " .. type(plans) .. ")", 2)
   end
   local prep
-  prep, msg = engine.prepare(rows, o.from, o.to, o.now, o.spin)
+  local perr
+  prep, msg, perr = engine.prepare(rows, o.from, o.to, o.now, o.spin)
+  if perr then return nil, perr end
   if not prep then error("bill.compare: " .. msg, 2) end
   local entries, current = {}, nil
   for i, p in ipairs(plans) do

@@ -125,17 +125,17 @@ end
 
 local function compile_plan(plan, zone)
   if type(plan) ~= "table" then bad("'plan' must be a tariff or a list of agreements (got " .. type(plan) .. ")") end
-  local list
-  if is_tariff(plan) then list = { { tariff = plan } }
-  elseif plan.tariff ~= nil then list = { plan }
+  local list, single
+  if is_tariff(plan) then list, single = { { tariff = plan } }, "tariff"
+  elseif plan.tariff ~= nil then list, single = { plan }, "agreement"
   else list = plan end
   if #list == 0 then bad("'plan' is an empty list of agreements") end
   local out = { agreements = {}, bounds = {}, rate_bounds = {}, notes = {} }
   for i, a in ipairs(list) do
-    local w = #list == 1 and list[1] == plan and "plan" or "plan[" .. i .. "]"
+    local w = single and "plan" or "plan[" .. i .. "]"
     if type(a) ~= "table" then bad(w .. " must be an agreement { tariff =, valid_from =, valid_to = }") end
     local t = a.tariff
-    local tw = w .. ".tariff"
+    local tw = single == "tariff" and "plan" or w .. ".tariff"
     if t == nil and is_tariff(a) then t, tw = a, w end
     if t == nil then bad(w .. " has no tariff") end
     local c = compile_tariff(t, zone, tw)

@@ -32,7 +32,7 @@ M.fail = fail
 ---------------------------------------------------------------------------
 -- rows
 
--- M.prepare(rows, from, to, now, spin) -> prep | nil, message (usage, naming rows[i])
+-- M.prepare(rows, from, to, now, spin) -> prep | nil, message (usage, naming rows[i]) | nil, nil, err
 -- prep = { starts = {}, cum = { [0] = 0, ... }, n, spin, ignored, inexact, gaps = { {from, to} } }
 function M.prepare(rows, from, to, now, spin)
   if type(rows) ~= "table" then return nil, "'rows' must be an array of reading rows (got " .. type(rows) .. ")" end
@@ -70,8 +70,12 @@ function M.prepare(rows, from, to, now, spin)
       end
     end
     if s >= from and s < to then
-      local v, u = r.value, nil
+      local v = r.value
+      local u
       if type(v) == "number" then
+        if v ~= v or v == 1 / 0 or v == -1 / 0 then
+          return nil, "rows[" .. i .. "].value must be a finite number of kWh (got " .. tostring(v) .. ")"
+        end
         local x = v * KWH
         u = floor(x + 0.5)
         local d = x - u
@@ -96,7 +100,9 @@ function M.prepare(rows, from, to, now, spin)
     end
   end
   if expect < stop then gaps[#gaps + 1] = { from = expect, to = stop } end
-  check(acc, "the rows' total kWh")
+  if acc >= yen.MAX then
+    return nil, nil, fail("OVERFLOW", "the rows' total kWh is beyond the exact range of this Lua (2^53 units)")
+  end
   return { starts = starts, cum = cum, n = n, spin = spin, ignored = ignored, inexact = inexact, gaps = gaps }
 end
 
@@ -166,7 +172,7 @@ end
 
 local function iso(t, o) return time.format(t, o.zone) end
 -- a count of days or hours as text: "15", "14.5" (never "15.0" on 5.4)
-local function n2s(x) if x == floor(x) then return ("%d"):format(x) end return tostring(x) end
+local function n2s(x) if x == floor(x) then return ("%d"):format(x) end return ("%.10g"):format(x) end
 
 local function price_text(x) return x.src.price_text or yen.text(x.price, PRICE) end
 
@@ -216,6 +222,8 @@ local function standing(seg, usage, billed_secs, plen, o, lines, code, notes)
       return nil, fail("UNSUPPORTED_UNIT", "product " .. tostring(code) .. ": standing charge unit type " ..
         tostring(c.unit_type) .. " is not one the engine can price")
     end
+  end
+  for _, c in ipairs(plain) do
     local cap, capu = 10, nil -- capacity in tenths
     if c.per then
       if not o.capacity then
@@ -236,14 +244,15 @@ local function standing(seg, usage, billed_secs, plen, o, lines, code, notes)
       unit = capu and (capu .. "·day") or "day"
     else
       local whole = mul(c.price * 1000, cap, "a standing charge")
-      if billed_secs == plen then
+      local pdays = floor(plen / DAY)
+      if days >= pdays then
         amount, q, q_text = whole, cap / 10, yen.text(cap, 10)
-      else
-        amount = muldiv(whole, billed_secs, plen, "half_up", "a standing charge")
+      else -- 日割: the billed share of the period's days
+        amount = muldiv(whole, days, pdays, "half_up", "a standing charge")
         notes[#notes + 1] = "a monthly standing charge of " .. tostring(code) .. " was charged pro rata (" ..
-          n2s(billed_secs / DAY) .. " of " .. n2s(plen / DAY) .. " days)"
-        q = cap / 10 * billed_secs / plen
-        q_text = tostring(q)
+          days .. " of " .. pdays .. " days)"
+        q = cap / 10 * days / pdays
+        q_text = n2s(q)
       end
       unit = capu and (capu .. "·month") or "month"
     end
@@ -493,6 +502,22 @@ function M.run(prep, cp, o)
     for _, s in ipairs(r.assumptions) do note(s) end
   end
   res.kwh, res.kwh_text = sum / KWH, kwh_text(sum)
+  -- the whole range at a glance: every period's lines in order, the products priced,
+  -- and the period itself when there is one (a bill)
+  res.lines, res.products = {}, {}
+  local codes = {}
+  for _, r in ipairs(res.periods) do
+    for _, l in ipairs(r.lines) do res.lines[#res.lines + 1] = l end
+    for _, code in ipairs(r.products) do
+      if not codes[code] then codes[code] = true; res.products[#res.products + 1] = code end
+    end
+  end
+  res.product = res.products[1]
+  if #res.periods == 1 then
+    local r = res.periods[1]
+    res.period = { from = r.from, to = r.to, from_date = r.from_date, to_date = r.to_date, days = r.days,
+      complete = r.complete }
+  end
   if prep.inexact > 0 then
     note(prep.inexact .. " readings had more than 4 decimals of kWh: rounded to 0.0001 kWh")
   end

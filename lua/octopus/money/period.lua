@@ -91,13 +91,4 @@ function M.previous(now, day, zone)
   return M.of(from - 1, day, zone)
 end
 
--- M.clip(p, from, to) -> a copy of period p clipped to [from, to) (days = the clipped span)
-function M.clip(p, from, to, zone)
-  local a = p.from > from and p.from or from
-  local b = p.to < to and p.to or to
-  local c = make(p.from, p.to, p.reading_day, time.zone(zone))
-  c.billed_from, c.billed_to = a, b
-  return c
-end
-
 return M

@@ -123,19 +123,26 @@ local function rate(r, zone, where, inc, exc)
   return out
 end
 
-local function by_validity(a, b)
-  local af, bf = a.valid_from or -1 / 0, b.valid_from or -1 / 0
-  if af ~= bf then return af < bf end
-  return (a.from or 0) < (b.from or 0)
+-- stable: by valid_from (open first), then step start, then the order the API gave
+local function sort_validity(entries)
+  local pos = {}
+  for i, x in ipairs(entries) do pos[x] = i end
+  sort(entries, function(a, b)
+    local af, bf = a.valid_from or -1 / 0, b.valid_from or -1 / 0
+    if af ~= bf then return af < bf end
+    local as, bs = a.from or 0, b.from or 0
+    if as ~= bs then return as < bs end
+    return pos[a] < pos[b]
+  end)
 end
 
 local function finish(t)
-  sort(t.steps, by_validity)
-  sort(t.standing, by_validity)
-  sort(t.fuel_cost_adjustments, by_validity)
-  sort(t.levies, by_validity)
-  sort(t.discounts, by_validity)
-  sort(t.credits, by_validity)
+  sort_validity(t.steps)
+  sort_validity(t.standing)
+  sort_validity(t.fuel_cost_adjustments)
+  sort_validity(t.levies)
+  sort_validity(t.discounts)
+  sort_validity(t.credits)
   return t
 end
 
@@ -265,6 +272,10 @@ end
 -- agreement: the GraphQL Agreement (validFrom, validTo, product, optionally addonRates)
 function M.from_agreement(a, opts)
   if type(a) ~= "table" then error("tariff.from_agreement: 'agreement' must be a table (got " .. type(a) .. ")", 2) end
+  if absent(a.product) then
+    return nil, errors.new { code = "DECODE", kind = "decode", retryable = false,
+      message = "agreement " .. tostring(not absent(a.id) and a.id or "") .. " has no product" }
+  end
   check_product(a.product, "tariff.from_agreement", 2)
   local zone = time.zone(opts and opts.zone)
   return protect(function()
@@ -442,7 +453,7 @@ function M.meti_discounts(credits, opts)
         out[#out + 1] = r
       end
     end
-    sort(out, by_validity)
+    sort_validity(out)
     return out
   end)
 end

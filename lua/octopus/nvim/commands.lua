@@ -180,7 +180,10 @@ SPEC.logout = {
   run = function(ctx)
     ctx.reset()
     local path = ctx.token_file()
-    if path then require("octopus.graphql.token_file").new(path):clear() end
+    if path then
+      local ok, token_file = pcall(require, "octopus.graphql.token_file")
+      if ok then token_file.new(path):clear() else os.remove(path) end   -- (no core built yet)
+    end
     ctx.notify("INFO", "logged out" .. (path and (" (forgot " .. path .. ")") or ""))
   end,
 }
@@ -202,8 +205,8 @@ function M.run(ctx, name, args)
     return false
   end
   if spec.local_only then spec.run(ctx, o) return true end
-  local client, err = ctx.client()
-  if not client then ctx.notify("WARN", tostring(err)) return false end
+  local client, err, level = ctx.client()
+  if not client then ctx.notify(level or "WARN", tostring(err)) return false end
   if spec.method and not method(client, spec.method) then
     ctx.notify("WARN", name .. " is not available in this version (no client:" .. spec.method .. ")")
     return false

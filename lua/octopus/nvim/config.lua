@@ -98,7 +98,17 @@ function M.token_file(cfg)
     if cfg.token_file:sub(1, 2) == "~/" and home then return home .. cfg.token_file:sub(2) end
     return cfg.token_file
   end
-  return require("octopus.graphql.token_file").default_path()
+  local ok, token_file = pcall(require, "octopus.graphql.token_file")
+  if ok then return token_file.default_path() end
+  -- the same rule when the core is not built yet (token_file needs it), so that
+  -- :checkhealth can still look at the file
+  local base = os.getenv("XDG_STATE_HOME")
+  if not base or base == "" then
+    local home = os.getenv("HOME")
+    if not home or home == "" then return nil end
+    base = home .. "/.local/state"
+  end
+  return base .. "/octopus/token.json"
 end
 
 -- the REST and GraphQL URLs: graphql_url defaults to rest_url .. "graphql/" when only

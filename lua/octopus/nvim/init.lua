@@ -19,7 +19,8 @@ local commands = require "octopus.nvim.commands"
 
 local M = {}
 
-M.attach = require("octopus.nvim.attach").attach
+-- loaded on first use: setup() and :checkhealth must work before the core is built
+function M.attach(client, opts) return require("octopus.nvim.attach").attach(client, opts) end
 M.TASK_TIMEOUT = 120   -- seconds; a command that takes longer ends with TIMEOUT
 
 local state = { cfg = nil, client = nil, account = nil }
@@ -49,8 +50,14 @@ end
 
 function M.config() return cfg() end
 
+-- -> client | nil, why, level ("ERROR": the library does not load; "WARN": bad options)
 function M.client()
   if state.client then return state.client end
+  local loaded, octopus = pcall(require, "octopus")
+  if not loaded then
+    return nil, "the library does not load (run `make nvim` in the plugin's directory; " ..
+      ":checkhealth octopus): " .. tostring(octopus):gsub("\n.*", ""), "ERROR"
+  end
   local creds = config.credentials(cfg())
   local o = config.client_options(cfg(), creds)
   o.log = function(e)
@@ -59,8 +66,8 @@ function M.client()
       vim.schedule(function() notify("WARN", msg) end)
     end
   end
-  local ok, client = pcall(require("octopus").new, o)
-  if not ok then return nil, "cannot make a client: " .. tostring(client) end
+  local ok, client = pcall(octopus.new, o)
+  if not ok then return nil, "cannot make a client: " .. tostring(client), "WARN" end
   M.attach(client)
   state.client = client
   return client

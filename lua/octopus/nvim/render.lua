@@ -28,7 +28,7 @@ M.yen = yen
 -- usage: a daily bar chart, one line per day: "YYYY-MM-DD <bar> 12.345 kWh   1,234 yen"
 function M.usage(account, days, opts)
   opts = opts or {}
-  local lines = { fmt("Usage %s, %s (%d days)", account, opts.range or "", #days) }
+  local lines = { fmt("Usage %s%s (%d days)", account, opts.range and (", " .. opts.range) or "", #days) }
   if #days == 0 then
     lines[#lines + 1] = "no readings in this period"
     return lines
@@ -82,11 +82,26 @@ local function amount_of(e)
   return e.yen or e.amount or e.total or e.cost
 end
 
+-- display columns of a UTF-8 string, roughly: 3- and 4-byte sequences (CJK, kana) are
+-- 2 columns, everything else 1 (enough to align Japanese product names)
+local function width(str)
+  local n = 0
+  for i = 1, #str do
+    local b = str:byte(i)
+    if b < 0x80 or (b >= 0xC0 and b < 0xE0) then n = n + 1
+    elseif b >= 0xE0 then n = n + 2 end
+  end
+  return n
+end
+M.width = width
+
 -- rows of { label, amount } as aligned "label  1,234 yen" lines
 local function table_lines(title, rows, total)
   local lines, w = { title }, 0
-  for _, r in ipairs(rows) do w = max(w, #r[1]) end
-  for _, r in ipairs(rows) do lines[#lines + 1] = r[1] .. rep(" ", w - #r[1]) .. "  " .. fmt("%10s yen", yen(r[2])) end
+  for _, r in ipairs(rows) do w = max(w, width(r[1])) end
+  for _, r in ipairs(rows) do
+    lines[#lines + 1] = r[1] .. (r[2] ~= nil and (rep(" ", w - width(r[1])) .. "  " .. fmt("%10s yen", yen(r[2]))) or "")
+  end
   if total ~= nil then
     lines[#lines + 1] = rep("-", w + 16)
     lines[#lines + 1] = "total" .. rep(" ", max(w - 5, 0)) .. "  " .. fmt("%10s yen", yen(total))
@@ -94,36 +109,64 @@ local function table_lines(title, rows, total)
   return lines
 end
 
--- bill: { lines = { {label=, yen=} | "text", ... }, total = } (other shapes: dumped)
-function M.bill(b)
-  if type(b) ~= "table" then return { tostring(b) } end
-  if type(b.lines) ~= "table" then return dump(b, "", { "Bill" }, 0) end
-  local rows, extra = {}, {}
-  for _, e in ipairs(b.lines) do
+-- one billing period of octopus.money.bill's result: its lines, then its total
+local function period_lines(p, out)
+  local title = ("Bill %s .. %s"):format(tostring(p.from_date or p.from or "?"), tostring(p.to_date or p.to or "?"))
+  if p.days then title = title .. (" (%s days"):format(tostring(p.days)) .. (p.kwh and fmt(", %s kWh)", tostring(p.kwh_text or p.kwh)) or ")") end
+  if p.complete == false then title = title .. ", so far" end
+  local rows = {}
+  for _, e in ipairs(type(p.lines) == "table" and p.lines or {}) do
     if type(e) == "table" then rows[#rows + 1] = { tostring(label_of(e)), amount_of(e) }
-    else extra[#extra + 1] = tostring(e) end
+    else rows[#rows + 1] = { tostring(e), nil } end
   end
-  local title = "Bill" .. (b.period and type(b.period) ~= "table" and (" " .. tostring(b.period)) or "")
-  local lines = table_lines(title, rows, amount_of(b))
-  for _, x in ipairs(extra) do lines[#lines + 1] = x end
-  return lines
+  for _, l in ipairs(table_lines(title, rows, p.total)) do out[#out + 1] = l end
+  return out
 end
 
--- compare: an array of products (or { products = array }) with their yen
+-- bill: octopus.money.bill's result { total, periods = { { from_date, to_date, days, kwh,
+-- lines = { {label, yen} }, total } }, assumptions } or a bare period { lines, total };
+-- other shapes are dumped
+function M.bill(b)
+  if type(b) ~= "table" then return { tostring(b) } end
+  local out = {}
+  if type(b.periods) == "table" and #b.periods > 0 then
+    for i, p in ipairs(b.periods) do
+      if i > 1 then out[#out + 1] = "" end
+      period_lines(p, out)
+    end
+    if #b.periods > 1 and b.total ~= nil then out[#out + 1] = fmt("all periods: %s yen", yen(b.total)) end
+  elseif type(b.lines) == "table" then
+    period_lines(b, out)
+  else
+    return dump(b, "", { "Bill" }, 0)
+  end
+  for _, a in ipairs(type(b.assumptions) == "table" and b.assumptions or {}) do out[#out + 1] = "note: " .. tostring(a) end
+  return out
+end
+
+-- compare: octopus.money.bill's comparison { entries = { {code, display_name, total,
+-- difference, current, err} } } (cheapest first), or a bare array of such entries
 function M.compare(c)
   if type(c) ~= "table" then return { tostring(c) } end
-  local list = c.products or c.results or c
+  local list = c.entries or c.products or c
   if type(list) ~= "table" or #list == 0 then return dump(c, "", { "Comparison" }, 0) end
+  local title = "Comparison"
+  if c.from_date or c.from then title = title .. " " .. tostring(c.from_date or c.from) .. " .. " .. tostring(c.to_date or c.to) end
   local rows = {}
   for _, e in ipairs(list) do
     if type(e) == "table" then
-      local diff = e.difference or e.diff
-      local label = tostring(label_of(e))
-      if tonumber(diff) then label = label .. fmt(" (%s%s yen)", tonumber(diff) > 0 and "+" or "", yen(diff)) end
-      rows[#rows + 1] = { label, amount_of(e) }
+      local label = tostring(e.display_name or label_of(e))
+      if e.code and e.display_name then label = label .. " (" .. tostring(e.code) .. ")" end
+      if e.current then label = label .. " *" end
+      local diff = tonumber(e.difference)
+      if e.err then label = label .. ": " .. tostring(e.err)
+      elseif diff and not e.current then label = label .. fmt(" %s%s", diff > 0 and "+" or "", yen(diff)) end
+      rows[#rows + 1] = { label, not e.err and amount_of(e) or nil }
     end
   end
-  return table_lines("Comparison", rows)
+  local out = table_lines(title, rows)
+  out[#out + 1] = "* your product now; +/- yen: the difference to it"
+  return out
 end
 
 -- sync: a report of what happened ({ added =, revised =, unchanged =, windows = , ... })

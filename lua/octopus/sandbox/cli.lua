@@ -97,15 +97,15 @@ function M.settings_text(info, prog)
   if info.ca_file then lua[#lua + 1] = ("ca_file = %q"):format(info.ca_file) end
   if c.api_key then lua[#lua + 1] = ("api_key = %q"):format(c.api_key) end
   out[#out + 1] = "Lua:   octopus.new{ " .. table.concat(lua, ", ") .. " }"
-  local env = {}
+  -- the octopus command line reads these (octopus.cli.config): URLs, CA, credentials
+  local env = { "OCTOPUS_URL=" .. sh(info.rest_url), "OCTOPUS_GRAPHQL_URL=" .. sh(info.graphql_url) }
+  if info.ca_file then env[#env + 1] = "OCTOPUS_CA_FILE=" .. sh(info.ca_file) end
   if c.api_key then env[#env + 1] = "OCTOPUS_API_KEY=" .. sh(c.api_key) end
   if c.email then env[#env + 1] = "OCTOPUS_EMAIL=" .. sh(c.email) end
   if c.password then env[#env + 1] = "OCTOPUS_PASSWORD=" .. sh(c.password) end
-  if #env > 0 then
-    out[#out + 1] = "shell: export " .. table.concat(env, " ")
-    local flags = "--url " .. sh(info.rest_url)
-    if info.ca_file then flags = flags .. " --ca-file " .. sh(info.ca_file) end
-    out[#out + 1] = "       octopus viewer " .. flags
+  out[#out + 1] = "shell: export " .. table.concat(env, " ")
+  if c.accounts and c.accounts[1] then
+    out[#out + 1] = "       octopus viewer; octopus account " .. sh(c.accounts[1])
   end
   out[#out + 1] = "stop with Ctrl-C or: curl -X POST " .. info.http .. "/_sandbox/shutdown"
   return table.concat(out, "\n") .. "\n"

@@ -4,6 +4,8 @@
 -- nothing on package.cpath), then runs scenario $OCTOPUS_SCENARIO of scenarios.lua
 -- once the editor has started. The scenario writes its observations as JSON to
 -- $OCTOPUS_OUT and quits; the busted side judges them (spec/nvim_plugin_spec.lua).
+-- OCTOPUS_ROOT may be a copy of the plugin (e.g. one without core.so); the scenarios
+-- then come from OCTOPUS_SPEC_DIR.
 local root = assert(os.getenv("OCTOPUS_ROOT"), "OCTOPUS_ROOT is not set")
 vim.opt.runtimepath:prepend(root)
 vim.opt.swapfile = false
@@ -11,8 +13,9 @@ vim.opt.swapfile = false
 vim.api.nvim_create_autocmd("VimEnter", {
   once = true,
   callback = function()
-    local lib = dofile(root .. "/spec/hosts/nvim/lib.lua")
-    local scenarios = dofile(root .. "/spec/hosts/nvim/scenarios.lua")
+    local here = os.getenv("OCTOPUS_SPEC_DIR") or (root .. "/spec/hosts/nvim")
+    local lib = dofile(here .. "/lib.lua")
+    local scenarios = dofile(here .. "/scenarios.lua")
     local name = os.getenv("OCTOPUS_SCENARIO") or "?"
     local run = scenarios[name]
     if not run then return lib.finish({ error = "no scenario " .. name }) end

@@ -121,6 +121,18 @@ function S.health(lib)
   end)
 end
 
+-- the plugin without its core (no `make nvim`): the command and the health check say so
+function S.no_core(lib)
+  setup()
+  local n0 = #lib.notes
+  -- (an ERROR message inside vim.cmd becomes an exception; typed, the user just sees it)
+  pcall(vim.cmd, "Octopus balance")
+  local r = { errors = lib.notes_at(L.ERROR, n0), floats = #lib.floats() }
+  vim.cmd("checkhealth octopus")
+  r.health = api.nvim_buf_get_lines(0, 0, -1, false)
+  lib.finish(r)
+end
+
 -- no credentials, a token file others can read: the health check says so
 function S.health_bad(lib)
   setup()

@@ -70,7 +70,7 @@ function M.sync(args, ctx)
   local opts = { from = args.from, supply_point = args.supply_point, progress = bar:callback() }
   local report, err
   if type(client.sync) == "function" then
-    opts.path = args.db
+    if args.db then opts.path = args.db end
     report, err = client:sync(number, opts)
   else
     local sync = layer("sync")

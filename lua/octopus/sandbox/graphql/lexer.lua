@@ -8,7 +8,8 @@
 -- Syntax errors are raised as { syntax = true, message = "Syntax Error: ...",
 -- offset = byte } (offset 1-based); the parser turns them into located errors.
 -- lexer.location(src, offset, cache) -> line, column (1-based; column counts
--- UTF-8 characters). Scans with string.find, never char-by-char concatenation.
+-- UTF-8 characters). Scans with string.find, never char-by-char concatenation; with a
+-- cache table reused across calls each location costs O(log lines + 256).
 local byte, sub, find, char, format = string.byte, string.sub, string.find, string.char, string.format
 local concat = table.concat
 
@@ -233,7 +234,11 @@ function M.read(src, pos)
   fail("Unexpected character: " .. print_char(src, pos) .. ".", pos)
 end
 
--- Line starts of src, computed once per cache table.
+-- Line starts of src, and where its non-ASCII bytes are: computed once per cache table,
+-- so a location costs a binary search plus at most BLOCK bytes (linear in the number of
+-- locations asked, not quadratic as a rescan of the line per location was).
+local BLOCK = 256
+
 local function line_starts(src, cache)
   if cache and cache.starts then return cache.starts end
   local starts, n, pos = { 1 }, 1, 1
@@ -247,16 +252,45 @@ local function line_starts(src, cache)
   return starts
 end
 
+-- cont[k] = UTF-8 continuation bytes in src before byte (k - 1) * BLOCK + 1, or false
+-- when src is ASCII only (then a column is a byte count).
+local function continuation_index(src, cache)
+  if cache and cache.cont ~= nil then return cache.cont end
+  local cont = false
+  if find(src, "[\128-\255]") then
+    cont = { 0 }
+    local total = 0
+    for k = 1, math.floor(#src / BLOCK) do
+      local _, c = string.gsub(sub(src, (k - 1) * BLOCK + 1, k * BLOCK), "[\128-\191]", "")
+      total = total + c
+      cont[k + 1] = total
+    end
+  end
+  if cache then cache.cont = cont end
+  return cont
+end
+
+-- continuation bytes in src[1 .. pos - 1]
+local function cont_before(src, cont, pos)
+  local k = math.floor((pos - 1) / BLOCK)
+  local _, c = string.gsub(sub(src, k * BLOCK + 1, pos - 1), "[\128-\191]", "")
+  return cont[k + 1] + c
+end
+
 function M.location(src, offset, cache)
+  cache = cache or {}
   local starts = line_starts(src, cache)
   local lo, hi = 1, #starts
   while lo < hi do
     local mid = math.floor((lo + hi + 1) / 2)
     if starts[mid] <= offset then lo = mid else hi = mid - 1 end
   end
-  local prefix = sub(src, starts[lo], offset - 1)
-  local _, cont = prefix:gsub("[\128-\191]", "")
-  return lo, #prefix - cont + 1
+  local column = offset - starts[lo] + 1
+  local cont = continuation_index(src, cache)
+  if cont then
+    column = column - (cont_before(src, cont, offset) - cont_before(src, cont, starts[lo]))
+  end
+  return lo, column
 end
 
 return M

@@ -1,6 +1,10 @@
 -- GraphQL parser: executable documents and SDL type-system documents -> AST.
 --
--- parser.parse(text) -> doc | nil, { message = "Syntax Error: ...", locations = {{line=, column=}} }
+-- parser.parse(text [, limits]) -> doc | nil, { message = "Syntax Error: ...", locations = {{line=, column=}} }
+--   limits: { max_tokens =, max_bytes = } (default M.limits: 15000 tokens and 1 MiB, as
+--   graphql-java's parser defaults), or false for none (the schema's own SDL). A document
+--   over either is a syntax error before any more work is done, so its size bounds the
+--   parse and everything after it.
 -- AST nodes are plain tables, kind names as in graphql-js; names are strings,
 -- `loc` is the node's 1-based byte offset in doc.source (see lexer.location).
 --   Document { definitions, source }
@@ -33,19 +37,36 @@ local M = {}
 -- Nesting (lists, objects, selection sets, type wrappers) beyond this is a
 -- syntax error, so hostile input cannot exhaust the C stack.
 M.max_nesting = 256
+M.limits = { max_tokens = 15000, max_bytes = 1024 * 1024 }
 
 local OPERATIONS = { query = true, mutation = true, subscription = true }
 local TYPE_KEYWORDS = { schema = true, scalar = true, type = true, interface = true,
   union = true, enum = true, input = true, directive = true }
 
-function M.parse(text)
+function M.parse(text, limits)
   if type(text) ~= "string" then
     return nil, { message = "Must provide Source. Received: " .. tostring(text) .. ".", locations = {} }
   end
+  if limits == nil then limits = M.limits end
+  local max_tokens = limits and limits.max_tokens or math.huge
+  local max_bytes = limits and limits.max_bytes or math.huge
+  if #text > max_bytes then
+    return nil, { message = "Syntax Error: Document is larger than " .. max_bytes
+      .. " bytes. Parsing aborted.", locations = {} }
+  end
   local src = text
   local kind, value, start, stop = "<SOF>", nil, 1, 1
+  local tokens = 0
 
-  local function advance() kind, value, start, stop = read(src, stop) end
+  local function advance()
+    kind, value, start, stop = read(src, stop)
+    if kind ~= "<EOF>" then
+      tokens = tokens + 1
+      if tokens > max_tokens then
+        fail("Document contains more than " .. max_tokens .. " tokens. Parsing aborted.", start)
+      end
+    end
+  end
 
   local function desc()
     if kind == "<EOF>" then return "<EOF>" end
@@ -406,7 +427,7 @@ function M.parse(text)
   end)
   if not ok then
     if type(res) == "table" and res.syntax then
-      local line, column = location(src, res.offset)
+      local line, column = location(src, res.offset, {})
       return nil, { message = res.message, locations = { { line = line, column = column } } }
     end
     error(res, 0)

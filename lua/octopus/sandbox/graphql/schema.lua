@@ -268,9 +268,9 @@ end
 local prelude_doc
 
 function M.build(sdl)
-  local doc, err = parser.parse(sdl)
+  local doc, err = parser.parse(sdl, false)    -- the schema's own SDL: no request limits
   if not doc then return nil, err end
-  if not prelude_doc then prelude_doc = assert(parser.parse(PRELUDE)) end
+  if not prelude_doc then prelude_doc = assert(parser.parse(PRELUDE, false)) end
   local ok, res = pcall(build, doc, prelude_doc)
   if not ok then
     if type(res) == "table" and res.build then return nil, { message = res.message, locations = res.locations } end

@@ -1,7 +1,10 @@
 -- GraphQL document validation (the core rules of the spec, graphql-js wording).
 --
--- validate(schema, doc [, { max_depth = N }]) -> errors (possibly empty list)
+-- validate(schema, doc [, { max_depth = N, max_errors = 100 }]) -> errors (possibly empty)
 --   error = { message, locations = { { line, column } } [, extensions] }
+--   After max_errors errors it stops, adding graphql-js's "Too many validation errors,
+--   error limit reached. Validation aborted." (no locations), so a crafted document
+--   costs at most that many errors (and their locations).
 -- Rules: executable definitions, unique operation/fragment/variable/argument/
 -- input-field names, lone anonymous operation, known operation types, fields on
 -- correct type, scalar leafs, known/unique/provided arguments, values of correct
@@ -76,9 +79,16 @@ function M.depth(op, frags)
   return depth(op.selection_set)
 end
 
-function M.validate(schema, doc, opts)
-  local errors = {}
+M.max_errors = 100
+local ABORT = {}   -- raised by report once the error list is full
+
+local function run(schema, doc, opts, errors)
+  local max_errors = opts and opts.max_errors or M.max_errors
   local function report(msg, nodes, ext)
+    if #errors >= max_errors then
+      errors[#errors + 1] = { message = "Too many validation errors, error limit reached. Validation aborted." }
+      error(ABORT, 0)
+    end
     local locs = {}
     for _, n in ipairs(nodes) do
       if n and n.loc then locs[#locs + 1] = parser.location(doc, n.loc) end
@@ -460,6 +470,13 @@ function M.validate(schema, doc, opts)
       end
     end
   end
+  return errors
+end
+
+function M.validate(schema, doc, opts)
+  local errors = {}
+  local ok, err = pcall(run, schema, doc, opts, errors)
+  if not ok and err ~= ABORT then error(err, 0) end
   return errors
 end
 
