@@ -4,7 +4,8 @@
 -- ten bill.price calls and as one bill.compare (the rows checked and summed once).
 -- Runs under lua5.4 and luajit from the repository root: `lua5.4 bench/bill_bench.lua`,
 -- `luajit bench/bill_bench.lua` (or `make bench-bill`). Prints the median of REPS runs:
--- ms per year and rows/s. A benchmark measures; it asserts nothing.
+-- ms per year and rows/s. BENCH_SANDBOX=1 adds a 12-month comparison against the sandbox
+-- (fetching vs pricing). A benchmark measures; it asserts nothing.
 local out = jit and "build/luajit" or ("build/" .. _VERSION:match("%d+%.%d+"))
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = out .. "/?.so;" .. package.cpath
@@ -76,3 +77,41 @@ print(("  ten x bill.price   %7.2f ms       %10.0f rows/s  (%.2f ms/year/tariff)
 local tc = median(function() bill.compare(rows, tariffs, opts) end)
 print(("  bill.compare (10)  %7.2f ms       %10.0f rows/s  (%.2f ms/year/tariff)"):format(tc * 1000,
   10 * ROWS / tc, tc * 100))
+
+-- BENCH_SANDBOX=1: the split for a 12-month comparison against the sandbox (TLS on
+-- loopback): fetching the year of readings and the area's products vs pricing them.
+if os.getenv("BENCH_SANDBOX") == "1" then
+  local tariff = require "octopus.money.tariff"
+  local products = require "octopus.rest.products"
+  local period = require "octopus.money.period"
+  local sb = require("octopus.sandbox.spawn").start { tls = true, ttl = 300 }
+  local ok, err = pcall(function()
+    local c = require("octopus").new { api_key = sb.credentials.api_key, rest_url = sb.rest_url,
+      graphql_url = sb.graphql_url, ca_file = sb.ca_file }
+    local acct = sb.credentials.accounts[1]
+    local now = os.time()
+    local to = period.bounds(now)
+    local from = time.add_months(to, -12)
+    local gettime = require("socket").gettime
+    local t0 = gettime()
+    local a = assert(c:account(acct))
+    local sp = a.properties[1].electricitySupplyPoints[1]
+    local yr = assert(c:readings(acct, { from = from, to = to }):all())
+    local plans, cur = {}, tariff.from_agreement(sp.agreements[1]).tariff
+    for item in c.products:list() do
+      local d = assert(c.products:get(item.code))
+      local tr = products.tariff_for(d, sp.spin:sub(1, 2))
+      if tr then
+        plans[#plans + 1] = tariff.with(assert(tariff.from_rest(d, tr)), { levies = cur.levies })
+      end
+    end
+    local fetch = gettime() - t0
+    local t1 = gettime()
+    local cmp = bill.compare(yr, plans, { from = from, to = to, missing_adjustments = "zero", current = cur.code })
+    local price = gettime() - t1
+    print(("  sandbox compare: %d rows, %d products: fetch %.0f ms, price %.1f ms (%.1f%% pricing)"):format(
+      #yr, #cmp.entries, fetch * 1000, price * 1000, 100 * price / (fetch + price)))
+  end)
+  sb:stop()
+  if not ok then error(err, 0) end
+end

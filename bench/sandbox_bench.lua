@@ -4,6 +4,9 @@
 -- Starts `bin/octopus sandbox --app echo`, opens N keep-alive connections, and per round
 -- sends GET /delay/<delay> on all of them at once, waiting (select) until every response
 -- has arrived. Target: 100 clients with 50 ms latency all answered within 0.5 s per round.
+-- Then the hostile cases of issue 15: the time to answer a 10k-unused-fragment GraphQL
+-- document (389 KB; 27 s before the token cap and linear locations) and a 1000-error one,
+-- and a new client's request while 1000 idle connections are open.
 -- It measures and prints; it asserts nothing. Bounded: each round gives up after 10 s.
 package.path = "lua/?.lua;lua/?/init.lua;spec/?.lua;" .. package.path
 local helper = require "helper"
@@ -56,4 +59,33 @@ local ok, err = pcall(function()
   for _, c in ipairs(conns) do c:close() end
 end)
 srv:stop()
+if not ok then error(err, 0) end
+
+-- hostile documents against the sandbox app (each request bounded by a 5 s socket timeout)
+local cjson = require "cjson"
+local sb = helper.start_server{ app = "sandbox", tls = false, ttl = 120 }
+ok, err = pcall(function()
+  local function frags(n, pad)
+    local parts = { "{ __typename }" }
+    for i = 1, n do parts[#parts + 1] = ("fragment F%s%d on Query { __typename }"):format(pad, i) end
+    return table.concat(parts, " ")
+  end
+  for _, case in ipairs{ { "10k unused fragments (token cap)", frags(10000, "") },
+                         { "1000 errors on one 330 KB line (error cap)", frags(1000, ("x"):rep(300)) } } do
+    local body = cjson.encode{ query = case[2] }
+    local t0 = socket.gettime()
+    local status = helper.request(sb.http .. "/v1/graphql/", "POST", body,
+      { ["Content-Type"] = "application/json" })
+    print(("graphql %s, %d bytes: HTTP %s in %.3f s"):format(case[1], #body, tostring(status),
+      socket.gettime() - t0))
+  end
+  local idle = {}
+  for i = 1, 1000 do idle[i] = helper.connect(sb.http) end
+  local t0 = socket.gettime()
+  local status = helper.request(sb.http .. "/v1/products/")
+  print(("GET /v1/products/ with 1000 idle connections open: HTTP %s in %.3f s")
+    :format(tostring(status), socket.gettime() - t0))
+  for _, c in ipairs(idle) do c:close() end
+end)
+sb:stop()
 if not ok then error(err, 0) end

@@ -28,7 +28,8 @@ local function year_rows(start, n)
   for i = 0, n - 1 do
     local v = (100 + (i * 37) % 900) / 1000
     local vt, ct = ("%.3f"):format(v), ("%.2f"):format(v * 31)
-    rows[i + 1] = { start_at = start + i * 1800, end_at = start + i * 1800 + 1800, value = tonumber(vt), value_text = vt,
+    rows[i + 1] = { start_at = start + i * 1800, end_at = start + i * 1800 + 1800, value = tonumber(vt),
+      value_text = vt,
       cost_estimate = tonumber(ct), cost_estimate_text = ct, version = "MONTHLY", band = "B1", step = 1 }
   end
   return rows

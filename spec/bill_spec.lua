@@ -52,13 +52,13 @@ local function raises_here(pattern, f)
 end
 
 -- The regulated Tokyo-area shape (API.md's reference figures): 311.75 yen per 10 A per
--- month = 31.175 yen per A per month; 29.80 / 36.40 / 40.49 yen/kWh at 0-120-300 kWh.
+-- month; 29.80 / 36.40 / 40.49 yen/kWh at 0-120-300 kWh.
 local function tokyo(extra)
   local t = { kind = "stepped", code = "TOKYO_B", display_name = "Tokyo B",
     steps = { { band = "S1", from = 0, to = 120, price_text = "29.80" },
               { band = "S2", from = 120, to = 300, price_text = "36.40" },
               { band = "S3", from = 300, price_text = "40.49" } },
-    standing = { { kind = "month", per = "A", price_text = "31.175", unit_type = "AMPERE_MONTHS" } },
+    standing = { { kind = "month", per = "A", per_size = 10, price_text = "311.75", unit_type = "AMPERE_MONTHS" } },
     fuel_cost_adjustments = {
       { price_text = "-1.50", valid_from = T("2026-10-01"), valid_to = T("2026-11-01") },
       { price_text = "-1.50", valid_from = T("2026-11-01"), valid_to = T("2026-12-01") },
@@ -81,8 +81,9 @@ describe("octopus.money.bill: hand-worked bills", function()
     assert.equal("2026-11-01", p.from_date); assert.equal("2026-11-30", p.to_date); assert.equal(30, p.days)
     assert.equal(350, p.kwh); assert.equal(0, p.missing); assert.is_true(p.complete)
     local st = lines_of(p, "standing")
-    -- standing: 31.175 yen/A/month x 30 A x 1 month = 935.25
-    assert.equal(1, #st); assert.equal("935.25", st[1].yen_text); assert.equal("A·month", st[1].unit)
+    -- standing: 311.75 yen per 10 A per month x 3 (30 A) x 1 month = 935.25
+    assert.equal(1, #st); assert.equal("935.25", st[1].yen_text); assert.equal("10A·month", st[1].unit)
+    assert.equal(3, st[1].quantity); assert.equal("standing charge per 10 A", st[1].label)
     local e = lines_of(p, "energy")
     -- step 1: 120 kWh x 29.80 = 3576; step 2: 180 x 36.40 = 6552; step 3: 50 x 40.49 = 2024.5
     assert.equal(3, #e)
@@ -233,6 +234,27 @@ describe("octopus.money.bill: hand-worked bills", function()
     assert.same({ "1192", "2184", "809.8", "8400" }, { e[1].yen_text, e[2].yen_text, e[3].yen_text, e[4].yen_text })
     -- charges 700 + 12585.8 - 360 x 1.50 (540) = 12745.8 -> 12745; levy 360 x 4.18 = 1504.8 -> 1504
     assert.equal(12745, p.charges); assert.equal(1504, p.levy)
+  end)
+
+  it("bills a supply that starts inside the period for its days only", function()
+    -- on supply from 2026-11-11: 20 of November's 30 days, 12 kWh a day = 240 kWh
+    local plan = { tariff = tokyo { standing = { { kind = "day", price_text = "29.10" } } },
+                   valid_from = T("2026-11-11") }
+    local rows = steady("2026-11-11", "2026-12-01", 0.25)
+    local res = assert(bill.price(rows, plan, { now = NOW, from = "2026-11-01", to = "2026-12-01" }))
+    local p = res.periods[1]
+    -- the ten days before are not missing; bounds x 20/30 = 0-80-200:
+    -- 80 x 29.80 = 2384, 120 x 36.40 = 4368, 40 x 40.49 = 1619.6; standing 20 x 29.10 = 582
+    assert.equal(0, p.missing); assert.same({}, p.gaps); assert.equal(20 * 48, p.expected)
+    local e = lines_of(p, "energy")
+    assert.same({ "2384", "4368", "1619.6" }, { e[1].yen_text, e[2].yen_text, e[3].yen_text })
+    -- 582 + 8371.6 - 240 x 1.50 (360) = 8593.6 -> 8593
+    assert.equal(8593, p.charges)
+    -- a reading before the agreement has no price
+    table.insert(rows, 1, { start_at = T("2026-11-10T23:30:00"), value = 0.1 })
+    local r, err = bill.price(rows, plan, { now = NOW, from = "2026-11-01", to = "2026-12-01" })
+    assert.is_nil(r); assert.equal("NO_PRICE", err.code)
+    assert.truthy(err.message:find("fall outside every agreement", 1, true))
   end)
 
   it("prices a minimum charge (threshold) and the steps above it", function()

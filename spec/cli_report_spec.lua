@@ -19,7 +19,8 @@ describe("#terminal #browser octopus report in a headless browser", function()
   end)
 
   local function octopus(args)
-    local env = ("env OCTOPUS_EMAIL=%s OCTOPUS_PASSWORD=%s OCTOPUS_API_KEY= XDG_STATE_HOME=%s XDG_CONFIG_HOME=%s LANG=C.UTF-8"):format(
+    local env = ("env OCTOPUS_EMAIL=%s OCTOPUS_PASSWORD=%s OCTOPUS_API_KEY= XDG_STATE_HOME=%s "
+      .. "XDG_CONFIG_HOME=%s LANG=C.UTF-8"):format(
       helper.quote(srv.credentials.email), helper.quote(srv.credentials.password),
       helper.quote(dir .. "/state"), helper.quote(dir .. "/config"))
     return helper.run(("%s lua5.4 bin/octopus %s --url %s --ca-file %s 2>/dev/null"):format(env, args,

@@ -68,16 +68,19 @@ describe("octopus.cli parts", function()
     assert.matches("█$", map[2])                                -- the peak
     local ascii = chart.heatmap({ { label = "11-01", cells = cells } }, { ascii = true })
     for _, l in ipairs(ascii) do assert.is_nil(l:find("[\128-\255]"), l) end
-    local bars = chart.bars({ { label = "東京", value = 2, note = "20 yen" }, { label = "Osaka", value = 4, note = "40 yen" } },
+    local bars = chart.bars({ { label = "東京", value = 2, note = "20 yen" },
+      { label = "Osaka", value = 4, note = "40 yen" } },
       { width = 8 })
     assert.are.equal(width.width(bars[1]:match("^(.-)20 yen")), width.width(bars[2]:match("^(.-)40 yen")))
   end)
 
   it("draws the progress line with counts and ETA only when enabled, and erases it", function()
     local buf = {}
-    local out = { write = function(_, ...) for _, s in ipairs { ... } do buf[#buf + 1] = s end end, flush = function() end }
+    local out = { write = function(_, ...) for _, s in ipairs { ... } do buf[#buf + 1] = s end end,
+      flush = function() end }
     local now = 100
-    local p = progress.new("sync", { out = out, enabled = true, ascii = true, width = 10, clock = function() return now end })
+    local p = progress.new("sync", { out = out, enabled = true, ascii = true, width = 10,
+      clock = function() return now end })
     now = 104
     p:update(2, 4)
     local text = table.concat(buf)

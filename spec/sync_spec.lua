@@ -110,10 +110,12 @@ describe("octopus.history.sync", function()
     for r in s:rows(spin, { from = first.reread_from }) do
       local v = ("%.3f"):format(r.value + 0.001)
       fake[#fake + 1] = { startAt = time.format(r.start_at, "UTC"), endAt = time.format(r.end_at, "UTC"), value = v,
-        costEstimate = r.cost_estimate_text, version = "UPDATED", consumptionRateBand = r.band, consumptionStep = r.step }
+        costEstimate = r.cost_estimate_text, version = "UPDATED", consumptionRateBand = r.band,
+        consumptionStep = r.step }
     end
-    srv:fault { match = { operation = "HalfHourlyReadings" }, times = 1, action = { status = 200, body = cjson.encode {
-      data = { account = { properties = { { electricitySupplyPoints = { { spin = spin, halfHourlyReadings = fake } } } } } } } } }
+    local sp = { spin = spin, halfHourlyReadings = fake }
+    local body = cjson.encode { data = { account = { properties = { { electricitySupplyPoints = { sp } } } } } }
+    srv:fault { match = { operation = "HalfHourlyReadings" }, times = 1, action = { status = 200, body = body } }
     local second = assert(sync.sync(c, s, account, { from = from }))
     assert.equal(#fake, second.revised, cjson.encode(second))
     assert.equal(0, second.added)
@@ -162,7 +164,8 @@ describe("octopus.history.sync", function()
     helper.raises("sync: option 'from': octopus.time: malformed datetime 'June'", sync.sync, c, s, account,
       { from = "June" })
     helper.raises("sync: 'account' must be an account number", sync.sync, c, s, nil)
-    helper.raises("sync: option 'concurrency' must be a whole number >= 1", sync.sync, c, s, account, { concurrency = 0 })
+    helper.raises("sync: option 'concurrency' must be a whole number >= 1", sync.sync, c, s, account,
+      { concurrency = 0 })
     s:close()
   end)
 
@@ -188,7 +191,8 @@ describe("octopus.history.sync", function()
       srv.https .. "/v1/graphql/", path, time.parse("2026-06-01"), extra or "", account))
     f:close()
     local out, rc = dir .. "/" .. name .. ".out", dir .. "/" .. name .. ".rc"
-    os.execute(("( %s %s > %s 2>&1; echo $? > %s ) &"):format(LUA, helper.quote(script), helper.quote(out), helper.quote(rc)))
+    os.execute(("( %s %s > %s 2>&1; echo $? > %s ) &"):format(LUA, helper.quote(script), helper.quote(out),
+      helper.quote(rc)))
     return {
       pid = function() return tonumber(helper.read_file(dir .. "/" .. name .. ".pid")) end,
       out = function() return helper.read_file(out) end,

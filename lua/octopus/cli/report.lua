@@ -28,7 +28,8 @@ function M.svg_bars(buckets, opts)
   local plot_w, plot_h = W - left - 10, H - bottom - top_pad
   local step = plot_w / n
   local bw = math.max(step * 0.8, 1)
-  local out = { fmt('<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="%s" viewBox="0 0 %d %d" width="%d" height="%d">',
+  local out = { fmt('<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="%s" '
+    .. 'viewBox="0 0 %d %d" width="%d" height="%d">',
     esc(opts.label or "chart"), W, H, W, H) }
   out[#out + 1] = fmt('<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>', W, H)
   for i = 0, 4 do
@@ -41,7 +42,8 @@ function M.svg_bars(buckets, opts)
   for i, b in ipairs(buckets) do
     local h = plot_h * b.value / peak
     local x = left + (i - 1) * step + (step - bw) / 2
-    out[#out + 1] = fmt('<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s kWh, %s yen</title></rect>',
+    out[#out + 1] = fmt('<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s">'
+      .. '<title>%s: %s kWh, %s yen</title></rect>',
       x, top_pad + plot_h - h, bw, h, opts.color or "#1f77b4", esc(b.key), format.kwh(b.value),
       format.yen(b.cost_estimate))
     if (i - 1) % every == 0 then

@@ -51,7 +51,8 @@ local function writer(out)
 end
 
 local function write_error(err)
-  return errors.new { code = "FILE", kind = "io", retryable = false, message = "export: write failed: " .. tostring(err) }
+  return errors.new { code = "FILE", kind = "io", retryable = false,
+    message = "export: write failed: " .. tostring(err) }
 end
 
 -- the JSON number text for a Decimal string, or a formatted number

@@ -105,7 +105,8 @@ local ROW_COLS = "spin, start_at, end_at, value, value_text, cost AS cost_estima
   "cost_text AS cost_estimate_text, version, band, step, fetched_at"
 -- row field -> its SQL (store:rows{ fields = {...} } reads only those: each field costs)
 local FIELD_SQL = { spin = "spin", start_at = "start_at", end_at = "end_at", value = "value",
-  value_text = "value_text", cost_estimate = "cost AS cost_estimate", cost_estimate_text = "cost_text AS cost_estimate_text",
+  value_text = "value_text", cost_estimate = "cost AS cost_estimate",
+  cost_estimate_text = "cost_text AS cost_estimate_text",
   version = "version", band = "band", step = "step", fetched_at = "fetched_at" }
 
 -- run fn(self) inside BEGIN IMMEDIATE .. COMMIT; fn returns a result or nil, err (then
@@ -308,7 +309,8 @@ end
 -- merge [from, to) into the spin's coverage (inside a transaction)
 local function add_coverage(self, spin, from, to)
   local lo, hi = from, to
-  local st = prepare(self, "cov_find", "SELECT from_at, to_at FROM coverage WHERE spin = ? AND to_at >= ? AND from_at <= ?")
+  local st = prepare(self, "cov_find",
+    "SELECT from_at, to_at FROM coverage WHERE spin = ? AND to_at >= ? AND from_at <= ?")
   local found = {}
   for r in st:rows(spin, from, to) do found[#found + 1] = r end
   for _, r in ipairs(found) do
@@ -351,7 +353,8 @@ function Store:put_rows(spin, rows, opts)
       local e = r.end_at or s + HALF
       local vt = text_of(r.value, r.value_text)
       local cost = r.cost_estimate_text ~= nil and r.cost_estimate or nil
-      local ok, err = ins:run(spin, s, e, r.value, vt, cost, r.cost_estimate_text, r.version, r.band, r.step, fetched_at)
+      local ok, err = ins:run(spin, s, e, r.value, vt, cost, r.cost_estimate_text, r.version, r.band, r.step,
+        fetched_at)
       if not ok then return nil, err end
       if ok == 1 then
         added = added + 1

@@ -176,7 +176,9 @@ function run(client, store, account, opts, report)
     if want ~= true and type(v) ~= want then usage("option '" .. k .. "' must be a " .. want) end
   end
   local wd = opts.window_days
-  if wd and (wd ~= floor(wd) or wd < 1 or wd > 30) then usage("option 'window_days' must be a whole number from 1 to 30") end
+  if wd and (wd ~= floor(wd) or wd < 1 or wd > 30) then
+    usage("option 'window_days' must be a whole number from 1 to 30")
+  end
   local conc = opts.concurrency or M.CONCURRENCY
   if conc ~= floor(conc) or conc < 1 then usage("option 'concurrency' must be a whole number >= 1") end
   local zone = client.zone

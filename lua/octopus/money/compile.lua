@@ -92,6 +92,10 @@ local function compile_tariff(t, zone, where)
       if not x.capacity then bad(w .. ".capacity must be a number") end
       x.capacity_unit = s.capacity_unit or "A"
     end
+    x.per_size = s.per_size or 1
+    if type(x.per_size) ~= "number" or x.per_size < 1 or x.per_size ~= math.floor(x.per_size) then
+      bad(w .. ".per_size must be a whole number of A, kVA or kW (got " .. tostring(s.per_size) .. ")")
+    end
     if x.per ~= nil and x.per ~= "A" and x.per ~= "kVA" and x.per ~= "kW" then
       bad(w .. ".per must be nil, \"A\", \"kVA\" or \"kW\" (got " .. tostring(x.per) .. ")")
     end

@@ -73,11 +73,12 @@ function M.prepare(rows, from, to, now, spin)
       local v = r.value
       local u
       if type(v) == "number" then
-        if v ~= v or v == 1 / 0 or v == -1 / 0 then
+        local x = v * KWH
+        local y = x + 0.5
+        u = y - y % 1 -- floor without a call (the hot loop); NaN for a non-finite value
+        if u ~= u then
           return nil, "rows[" .. i .. "].value must be a finite number of kWh (got " .. tostring(v) .. ")"
         end
-        local x = v * KWH
-        u = floor(x + 0.5)
         local d = x - u
         if d > 1e-6 or d < -1e-6 then inexact = inexact + 1 end
       else
@@ -236,28 +237,31 @@ local function standing(seg, usage, billed_secs, plen, o, lines, code, notes)
       end
       cap, capu = o.capacity, c.per
     end
+    local size = c.per and c.per_size or 1 -- a price per 10 A is a price per block of 10
+    local blocks = capu and (size > 1 and (size .. capu) or capu) or nil
     local q_text, q, amount, unit
     if c.kind == "day" then
-      amount = mul(mul(c.price, days, "a standing charge") * 1000, cap, "a standing charge")
-      q = days * cap / 10
-      q_text = yen.text(days * cap, 10)
-      unit = capu and (capu .. "·day") or "day"
+      amount = muldiv(mul(mul(c.price, days, "a standing charge") * 1000, cap, "a standing charge"), 1, size, "half_up")
+      q = days * cap / 10 / size
+      q_text = size == 1 and yen.text(days * cap, 10) or n2s(q)
+      unit = blocks and (blocks .. "·day") or "day"
     else
-      local whole = mul(c.price * 1000, cap, "a standing charge")
+      local whole = muldiv(mul(c.price * 1000, cap, "a standing charge"), 1, size, "half_up")
       local pdays = floor(plen / DAY)
       if days >= pdays then
-        amount, q, q_text = whole, cap / 10, yen.text(cap, 10)
+        amount, q = whole, cap / 10 / size
+        q_text = size == 1 and yen.text(cap, 10) or n2s(q)
       else -- 日割: the billed share of the period's days
         amount = muldiv(whole, days, pdays, "half_up", "a standing charge")
         notes[#notes + 1] = "a monthly standing charge of " .. tostring(code) .. " was charged pro rata (" ..
           days .. " of " .. pdays .. " days)"
-        q = cap / 10 * days / pdays
+        q = cap / 10 / size * days / pdays
         q_text = n2s(q)
       end
-      unit = capu and (capu .. "·month") or "month"
+      unit = blocks and (blocks .. "·month") or "month"
     end
     local label = c.label or (c.threshold and ("minimum charge (up to " .. kwh_text(c.threshold) .. " kWh)")) or
-      (c.per and ("standing charge per " .. c.per) or "standing charge")
+      (c.per and ("standing charge per " .. (size > 1 and size .. " " or "") .. c.per) or "standing charge")
     lines[#lines + 1] = { kind = c.threshold and "minimum" or "standing", label = label, band = c.band, code = code,
       from = seg.from, to = seg.to, quantity = q, quantity_text = q_text, unit = unit,
       unit_price = c.price / PRICE, unit_price_text = price_text(c), capacity = capu and cap / 10 or nil,
@@ -466,10 +470,17 @@ local function price_period(p, prep, cp, o)
   r.total = r.charges + r.levy - (r.credit or 0)
   r.consumption_tax = r.total > 0 and div(r.total * o.tax_rate, 100 + o.tax_rate, "trunc") or 0
   r.complete = bf == p.from and bt == p.to and (now == nil or p.to <= now)
+  -- gaps while on supply and billed (a day before the agreement starts is no gap)
   r.gaps = {}
   for _, g in ipairs(prep.gaps) do
-    if g.to > bf and g.from < bt then
-      r.gaps[#r.gaps + 1] = { from = g.from > bf and g.from or bf, to = g.to < bt and g.to or bt }
+    for _, seg in ipairs(segs) do
+      for _, c in ipairs(seg.cells) do
+        if c.billed and c.ag and g.to > c.from and g.from < c.to then
+          local a, z = g.from > c.from and g.from or c.from, g.to < c.to and g.to or c.to
+          local last = r.gaps[#r.gaps]
+          if last and last.to == a then last.to = z else r.gaps[#r.gaps + 1] = { from = a, to = z } end
+        end
+      end
     end
   end
   if r.missing > 0 then

@@ -19,7 +19,8 @@
 --       the period's total falls in, from < total <= to).
 --   standing = { charge, ... }
 --     charge = { band, kind = "day" | "month" | nil (unit type not understood),
---                per = nil | "A" | "kVA" | "kW" (times the contracted capacity),
+--                per = nil | "A" | "kVA" | "kW" (times the contracted capacity), per_size (the
+--                block the price is for: 10 for "per 10 A"; default 1),
 --                price, price_text, price_exc, price_exc_text, unit_type (as the API wrote it),
 --                threshold, threshold_text (kWh this minimum charge covers, or nil),
 --                capacity, capacity_unit (applies only to that contracted capacity, e.g. 30 "A"),

@@ -145,7 +145,8 @@ function M.quote(args, ctx)
     rows[i] = { code = p.code, display_name = p.display_name, tariff_code = p.tariff_code,
       annual_consumption_kwh = p.annual_consumption_kwh, annual_cost_inc_vat = p.annual_cost_inc_vat,
       annual_standing_charge_inc_vat = p.annual_standing_charge_inc_vat,
-      monthly_cost_inc_vat = type(p.annual_cost_inc_vat) == "number" and math.floor(p.annual_cost_inc_vat / 12 + 0.5) or nil }
+      monthly_cost_inc_vat = type(p.annual_cost_inc_vat) == "number"
+        and math.floor(p.annual_cost_inc_vat / 12 + 0.5) or nil }
   end
   table.sort(rows, function(a, b) return (a.annual_cost_inc_vat or 0) < (b.annual_cost_inc_vat or 0) end)
   return {
@@ -153,7 +154,8 @@ function M.quote(args, ctx)
       tostring(q.gsp)) },
     columns = {
       { key = "display_name", title = "Product" }, { key = "code", title = "Code" },
-      { key = "annual_consumption_kwh", title = "kWh/year", align = "right", fmt = function(v) return format.group(v, 0) end },
+      { key = "annual_consumption_kwh", title = "kWh/year", align = "right",
+        fmt = function(v) return format.group(v, 0) end },
       { key = "annual_cost_inc_vat", title = "Yen/year", align = "right", fmt = format.yen },
       { key = "monthly_cost_inc_vat", title = "Yen/month", align = "right", fmt = format.yen },
     },

@@ -14,7 +14,8 @@ local pick = money.pick
 local function layer(name)
   local ok, mod = pcall(require, "octopus.history." .. name)
   if not ok or type(mod) ~= "table" then
-    error({ cli_usage = "the local history (octopus.history." .. name .. ") is not available in this version of octopus" }, 0)
+    error({ cli_usage = "the local history (octopus.history." .. name
+      .. ") is not available in this version of octopus" }, 0)
   end
   return mod
 end
@@ -57,7 +58,8 @@ function M.render_sync(report)
   return {
     columns = { { key = "spin", title = "Supply point" },
       { key = "added", title = "Added", align = "right" }, { key = "revised", title = "Revised", align = "right" },
-      { key = "unchanged", title = "Unchanged", align = "right" }, { key = "windows", title = "Windows", align = "right" } },
+      { key = "unchanged", title = "Unchanged", align = "right" },
+      { key = "windows", title = "Windows", align = "right" } },
     rows = { row }, json = report,
   }
 end
