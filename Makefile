@@ -7,6 +7,7 @@
 #   make test            deps + busted under Lua 5.4, LuaJIT and 5.1-5.3 + ASan/UBSan + luarocks install check
 #   make demo            deps + build + sandbox + examples/demo.lua against it
 #   make test-valgrind   the C core under valgrind memcheck (part of make test)
+#   make lint            luacheck over lua/ spec/ bin/ bench/ examples/ tools/ (part of make test)
 #   make bench           all benchmarks (bench-json, ...)
 #   make fuzz            libFuzzer on the JSON codec and the auth decoders (FUZZ_SECONDS each, default 60)
 
@@ -37,9 +38,9 @@ BUSTED  := /usr/bin/busted
 DEBIAN_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
   lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev libcurl4-openssl-dev libsqlite3-dev lua-cjson lua-dkjson lua-busted lua-socket lua-sec \
   luarocks nginx-light openssl clang libclang-rt-14-dev valgrind neovim love zip ca-certificates \
-  lua-argparse tmux chromium
+  lua-argparse tmux chromium lua-check
 
-.PHONY: all build nvim deps test test-lua test-jit test-compat test-asan test-valgrind test-rock rockspec demo sandbox bench bench-json fuzz clean
+.PHONY: all build nvim deps lint test test-lua test-jit test-compat test-asan test-valgrind test-rock rockspec demo sandbox bench bench-json fuzz clean
 
 all: build
 build: $(SO)
@@ -77,10 +78,14 @@ test: deps
 	@rm -f build/counts
 	$(MAKE) build LUA=lua5.4
 	$(MAKE) nvim
-	@fail=0; for t in test-lua test-jit test-compat test-asan test-valgrind test-rock; do \
+	@fail=0; for t in lint test-lua test-jit test-compat test-asan test-valgrind test-rock; do \
 	  $(MAKE) --no-print-directory $$t || { echo "make $$t: FAILED"; fail=1; }; done; \
 	awk '{p+=$$1; f+=$$2} END {printf "all runs: %d passed, %d failed\n", p, f}' build/counts; \
 	exit $$fail
+
+# luacheck (Debian's lua-check) over every Lua file we write; .luacheckrc says how.
+lint:
+	luacheck -q lua spec bin bench examples tools
 
 test-lua:
 	OCTOPUS_LUA=lua5.4 lua5.4 $(BUSTED_RUN) --lua=lua5.4 spec

@@ -7,6 +7,7 @@
  *   session(opts) -> Session, multi(opts) -> Multi,
  *   base64_encode/decode, base64url_encode/decode, basic_auth, jwt_claims,
  *   write_private, file_mode (secrets on disk, file.c), curl_version,
+ *   monotonic, wall, sleep (clock.c),
  *   sha256, fingerprint, random_bytes (crypto.c),
  * }
  */
@@ -35,6 +36,7 @@ OCTOPUS_API int luaopen_octopus_core(lua_State *L) {
     octopus_open_multi(L);
     octopus_open_auth(L);
     octopus_open_file(L);
+    octopus_open_clock(L);
     octopus_open_crypto(L);
     return 1;
 }

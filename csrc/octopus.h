@@ -39,6 +39,7 @@ void octopus_open_http(lua_State *L);   /* sets core.session */
 void octopus_open_multi(lua_State *L);  /* sets core.multi */
 void octopus_open_auth(lua_State *L);   /* sets core.base64_*, basic_auth, jwt_claims */
 void octopus_open_file(lua_State *L);   /* sets core.write_private, file_mode */
+void octopus_open_clock(lua_State *L);  /* sets core.monotonic, wall, sleep */
 void octopus_open_crypto(lua_State *L); /* sets core.sha256, fingerprint, random_bytes */
 
 /* ------------------------------------------------------------------------

@@ -92,8 +92,10 @@ describe("client:request", function()
   lazy_teardown(function() if srv then srv:stop() end end)
   before_each(function() srv:admin("POST", "/_sandbox/reset") end)
 
-  it("returns the decoded body and the response", function()
-    local data, res = client:request { path = { "products" } }
+  it("returns the decoded body alone; client:send returns the whole response", function()
+    assert.equal(1, select("#", client:request { path = { "products" } }))
+    local res = assert(client:send { path = { "products" } })
+    local data = res.data
     assert.is_table(data)
     assert.is_table(data.results)
     assert.equal(200, res.status)
@@ -103,7 +105,7 @@ describe("client:request", function()
 
   it("reuses one connection across requests (keep-alive)", function()
     assert(client:request { path = { "products" } })
-    local _, res = assert(client:request { path = { "products" } })
+    local res = assert(client:send { path = { "products" } })
     assert.is_true(res.info.reused)
   end)
 

@@ -58,9 +58,9 @@ describe("octopus.pipeline.errors", function()
       raises(function() errors.new { kind = "http" } end,
         "octopus.errors.new: 'code' must be a non-empty string (got nil)")
       raises(function() errors.new { code = "X" } end,
-        "octopus.errors.new: 'kind' must be one of network, http, graphql, auth, rate_limit, decode, usage (got nil)")
+        "octopus.errors.new: 'kind' must be one of network, http, graphql, auth, rate_limit, decode, usage, io, storage, money (got nil)")
       raises(function() errors.new { code = "X", kind = "oops" } end,
-        "octopus.errors.new: 'kind' must be one of network, http, graphql, auth, rate_limit, decode, usage (got oops)")
+        "octopus.errors.new: 'kind' must be one of network, http, graphql, auth, rate_limit, decode, usage, io, storage, money (got oops)")
       raises(function() errors.new { code = "X", kind = "http", message = 5 } end,
         "octopus.errors.new: 'message' must be a string (got number)")
       raises(function() errors.new { code = "X", kind = "http", status = "404" } end,

@@ -203,7 +203,7 @@ describe("client:graphql", function()
 
   it("scrubs a copy of the errors, leaving the decoded response as it was", function()
     local errs = { { message = "key " .. creds.api_key, extensions = { errorCode = "KT-CT-1111" } } }
-    local err = graphql.error(c, errs, nil, 200)
+    local err = require("octopus.graphql.errors").error(c, errs, nil, 200)
     assert.equal("key [REDACTED]", err.errors[1].message)
     assert.equal("key " .. creds.api_key, errs[1].message)
     assert.is_not.equal(errs[1], err.errors[1])

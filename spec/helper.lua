@@ -129,11 +129,40 @@ function helper.closed_port()
   return port
 end
 
--- f(...) raises an error whose message contains text (plain, not a pattern).
+-- helper.raises(text, f, ...): f(...) raises an error whose message contains text
+-- (plain, not a pattern) AND is positioned at the caller's line: when f is a closure
+-- written in a spec, the "file:line:" prefix must name that spec file, within f's
+-- lines; when f is a library function (or a C function) called directly, it must
+-- name the line below that calls it. So a usage error that points into the library
+-- (a wrong error level, a tail call) fails the spec.
+local LIB = "/lua/octopus/"
+local function is_library(info)
+  return info.what == "C" or (info.source:sub(1, 1) == "@" and info.source:find(LIB, 1, true) ~= nil)
+    or info.source:find("^@lua/octopus/") ~= nil
+end
 function helper.raises(text, f, ...)
-  local ok, msg = pcall(f, ...)
+  local info = debug.getinfo(f, "S")
+  local args = { n = select("#", ...), ... }
+  local call_line = debug.getinfo(1, "l").currentline + 2
+  local ok, msg = pcall(function()
+    local r = { f((table.unpack or unpack)(args, 1, args.n)) }   -- not a tail call: this frame stays
+    return r
+  end)
   assert(ok == false, "expected an error containing: " .. text)
-  assert(tostring(msg):find(text, 1, true), ("error %q does not contain %q"):format(tostring(msg), text))
+  msg = tostring(msg)
+  assert(msg:find(text, 1, true), ("error %q does not contain %q"):format(msg, text))
+  local file, line = msg:match("^([^:]+):(%d+): ")
+  assert(file, ("error %q carries no file:line position"):format(msg))
+  line = tonumber(line)
+  if is_library(info) then
+    local here = debug.getinfo(1, "S").short_src
+    assert(file == here and line == call_line,
+      ("error %q should point at %s:%d (the caller), not at %s:%d"):format(msg, here, call_line, file, line))
+  else
+    assert(file == info.short_src and line >= info.linedefined and line <= info.lastlinedefined,
+      ("error %q should point at the caller, %s:%d-%d"):format(msg, info.short_src, info.linedefined,
+        info.lastlinedefined))
+  end
 end
 
 local Server = {}
@@ -160,6 +189,24 @@ end
 function Server:count(section, name)
   local _, body = self:admin("GET", "/_sandbox/stats")
   return (type(body) == "table" and body[section] and body[section][name]) or 0
+end
+
+-- Moves the sandbox's clock ahead by seconds (POST /_sandbox/clock); with a fake client
+-- clock (octopus.clock.fake) advanced by as much, token expiry needs no sleeping.
+function Server:advance(seconds)
+  local status, body = self:admin("POST", "/_sandbox/clock", { advance = seconds })
+  if status ~= 200 then error("clock not advanced (HTTP " .. tostring(status) .. ")", 2) end
+  return body.now
+end
+
+-- helper.advance(srv, client, to): the client's fake clock and the sandbox's both move
+-- to Unix time `to` (nothing happens when the client is already there)
+function helper.advance_to(srv, client, to)
+  local d = to - client.clock.wall()
+  if d > 0 then
+    client.clock:advance(d)
+    srv:advance(d)
+  end
 end
 
 -- Stops the server: POST /_sandbox/shutdown, wait up to 5 s, then SIGTERM. Idempotent.

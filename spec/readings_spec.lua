@@ -158,6 +158,26 @@ describe("client:readings", function()
     assert.equal(5, srv:count("operations", "HalfHourlyReadings"))
   end)
 
+  it("fetches windows several at a time and still yields them in order, blocking and in a task", function()
+    local from, to = time.parse("2026-06-01"), time.parse("2026-09-28")   -- 17 windows of 7 days
+    local expected = ds:readings(spin, from, to)
+    srv:fault({ match = { operation = "HalfHourlyReadings" }, times = 1000, action = { delay = 0.05 } })
+    local progress = {}
+    local cc = octopus.new { api_key = creds.api_key, rest_url = srv.http .. "/v1/" }
+    local rows = assert(cc:readings(creds.accounts[1], { from = from, to = to, concurrency = 8,
+      progress = function(done) progress[#progress + 1] = done end }):all())
+    same_rows(expected, rows)
+    for i = 1, #progress do assert.equal(i, progress[i]) end           -- in window order
+    assert.equal(17, srv:count("operations", "HalfHourlyReadings"))
+    local t = cc:spawn(function()
+      return assert(cc:readings(creds.accounts[1], { from = from, to = to }):all())
+    end)
+    same_rows(expected, assert(t:wait()))
+    local one = assert(cc:readings(creds.accounts[1], { from = from, to = "2026-07-01", concurrency = 1 }):all())
+    same_rows(ds:readings(spin, from, time.parse("2026-07-01")), one)
+    cc:close()
+  end)
+
   it("never loses rows past the API's 1488-row cap", function()
     local from, to = "2026-09-15", "2026-10-25"                 -- 40 days = 1920 half hours
     local direct = assert(c:graphql("readings", { accountNumber = creds.accounts[1],

@@ -92,6 +92,54 @@ describe("redaction", function()
     assert_clean(err)
   end)
 
+  -- every string reachable from err, at any depth (keys too), as JSON would show them
+  local function deep_leak(v, depth)
+    depth = depth or 0
+    if type(v) == "string" then return leaks(v) end
+    if type(v) ~= "table" or depth > 20 then return nil end
+    for k, x in pairs(v) do
+      local l = deep_leak(k, depth + 1) or deep_leak(x, depth + 1)
+      if l then return l end
+    end
+    return nil
+  end
+
+  it("scrubs echoed secrets from every string of a REST error: fields, errors, data", function()
+    local c = new_client(srv.credentials.api_key)
+    local key = srv.credentials.api_key
+    local cjson = require "cjson"
+    srv:fault({ match = { route = "POST /v1/quotes/" }, action = { status = 400,
+      headers = { ["Content-Type"] = "application/json" },
+      body = cjson.encode { postcode = { "no such postcode for key " .. key },
+                            electricity = { annual = { "hunter2-password is not a number" } } } } })
+    local _, err = c.quotes:create { postcode = "100-0001" }
+    assert.equal("VALIDATION", err.code)
+    assert.is_nil(deep_leak(err), "a secret survived in the error")
+    assert.equal("no such postcode for key [REDACTED]", err.fields.postcode[1])
+    srv:fault({ match = { route = "GET /v1/products/" }, action = { status = 500,
+      headers = { ["Content-Type"] = "application/json" },
+      body = cjson.encode { errors = { { message = "k=" .. key, extensions = { deep = { deeper = { key } } } } },
+                            data = { echoed = { [key] = "rt-secret-refresh" } } } } })
+    local _, err2 = c:request { path = { "products" } }
+    assert.is_nil(deep_leak(err2), "a secret survived in err.errors / err.data")
+    assert.equal("k=[REDACTED]", err2.errors[1].message)
+  end)
+
+  it("scrubs echoed secrets from nested GraphQL extensions and partial data", function()
+    local c = new_client(srv.credentials.api_key)
+    local key = srv.credentials.api_key
+    local cjson = require "cjson"
+    srv:fault({ match = { route = "POST /v1/graphql/" }, action = { status = 200,
+      headers = { ["Content-Type"] = "application/json" },
+      body = cjson.encode { data = { viewer = { note = "your key is " .. key } },
+        errors = { { message = "denied", extensions = { errorCode = "KT-CT-4177",
+          detail = { input = { APIKey = key, list = { "hunter2-password" } } } } } } } } })
+    local _, err = c:graphql("query { viewer { email } }", nil, { auth = false })
+    assert.equal("FORBIDDEN", err.code)
+    assert.is_nil(deep_leak(err), "a secret survived in the GraphQL error")
+    assert.equal("your key is [REDACTED]", err.data.viewer.note)
+  end)
+
   it("keeps network failures free of secrets", function()
     local s = assert(socket.bind("127.0.0.1", 0))
     local _, port = s:getsockname()

@@ -8,9 +8,10 @@ local socket = require "socket"
 describe("retries", function()
   local srv, client, log
 
+  -- a fake clock: backoff and Retry-After waits advance it instead of sleeping
   local function new_client(extra)
     local opts = { rest_url = srv.https .. "/v1/", ca_file = srv.ca_file, api_key = srv.credentials.api_key,
-                   retries = 2, backoff = { base = 0.01, cap = 0.05 },
+                   retries = 2, backoff = { base = 0.01, cap = 0.05 }, clock = octopus.clock.fake(),
                    log = function(e) log[#log + 1] = e end }
     for k, v in pairs(extra or {}) do opts[k] = v end
     return octopus.new(opts)
@@ -48,7 +49,9 @@ describe("retries", function()
 
   it("waits out a 429 with Retry-After in seconds, then succeeds", function()
     fault("GET /v1/products/", { status = 429, retry_after = 1 })
+    local before = client.clock.mono()
     local data = assert(client:request { path = { "products" } })
+    assert.equal(1, client.clock.mono() - before)          -- waited exactly Retry-After
     assert.is_table(data.results)
     assert.equal(2, hits("GET /v1/products/"))
     assert.equal("RATE_LIMITED", log[1].code)
@@ -57,7 +60,9 @@ describe("retries", function()
 
   it("waits out a 429 with Retry-After as an HTTP date, then succeeds", function()
     fault("GET /v1/products/", { status = 429, retry_after_date = 1 })
+    local before = client.clock.mono()
     assert(client:request { path = { "products" } })
+    assert.is_true(client.clock.mono() - before >= 1)       -- waited until the date
     assert.equal(2, hits("GET /v1/products/"))
   end)
 

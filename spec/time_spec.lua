@@ -3,10 +3,12 @@ local time = require "octopus.pipeline.time"
 
 local function iso(t, z) return time.format(t, z or "Asia/Tokyo") end
 
+-- the whole message, positioned at the caller's line (helper.raises checks the position)
+local helper = require "helper"
 local function raises(fn, msg)
-  local ok, err = pcall(fn)
-  assert.is_false(ok)
-  assert.are.equal(msg, err)
+  helper.raises(msg, fn)
+  local _, err = pcall(fn)
+  assert.are.equal(msg, (err:gsub("^[^:]+:%d+: ", "")))
 end
 
 describe("octopus.pipeline.time", function()

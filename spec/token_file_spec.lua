@@ -121,6 +121,24 @@ describe("token files", function()
     assert.are.equal(tonumber("600", 8), core.file_mode(path))
   end)
 
+  it("refuses a token file in a directory others can open, neither reading nor writing it", function()
+    local shared = dir .. "/shared"
+    local path = shared .. "/token.json"
+    assert(client(path):viewer())                       -- creates shared/ 0700 and the file
+    os.execute("chmod 777 " .. helper.quote(shared))
+    local seen = {}
+    local c = client(path, { log = function(e) if e.event then seen[#seen + 1] = e end end })
+    assert(c:viewer())
+    assert.are.equal(2, logins())                       -- the saved state was not trusted
+    assert.are.equal("FILE", seen[1].error.code)
+    assert.matches("directory " .. shared .. " is open to others (mode 777): refused; run chmod 700",
+      seen[1].error.message, 1, true)
+    assert.are.equal("FILE", seen[2].error.code)        -- nor was a new one written there
+    os.execute("chmod 700 " .. helper.quote(shared))
+    assert(client(path):viewer())
+    assert.are.equal(2, logins())                       -- the first file is still the good one
+  end)
+
   it("does not use a state saved for another GraphQL endpoint", function()
     local path = dir .. "/token.json"
     local store = token_file.new(path)

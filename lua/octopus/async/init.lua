@@ -21,10 +21,12 @@
 --  * Task code and on_done callbacks run only from spawn, poll (or a host adapter's
 --    step), never from inside libcurl; on_done is delivered from poll (or client:close()).
 --  * At most `concurrency` transfers per client are in flight (a FIFO semaphore).
---  * KT-CT-1199 (GraphQL points allowance spent) blocks every task's GraphQL sends
---    until the allowance renews: a send waits (if the wait fits max_retry_time) or
---    fails at once with RATE_LIMITED (kind rate_limit, graphql_code KT-CT-1199, sent =
---    false, retry_after) without contacting the server.
+--  * transport.block(url, seconds, err) (the GraphQL layer calls it for KT-CT-1199)
+--    holds back every task's sends to url: a send waits (if the wait fits
+--    max_retry_time) or fails at once with a copy of err (sent = false, retry_after)
+--    without contacting the server.
+--  * Time is the client's clock (client.clock); when only timers are ahead, poll waits
+--    through clock.sleep, so a fake clock makes task sleeps and timeouts instant.
 --  * Runs on LuaJIT and 5.2+ (and PUC 5.1, where a task cannot yield across pcall,
 --    so GraphQL token renewal, which runs under pcall, needs LuaJIT or 5.2+).
 --  * Token single flight (docs/INTERNALS.md): transport.wait(inflight) parks the task
@@ -39,6 +41,7 @@
 --    raised where it was parked, so pcall/cleanup code runs) without new I/O.
 local core = require "octopus.core"
 local errors = require "octopus.pipeline.errors"
+local usage = require "octopus.pipeline.usage"
 local transport = require "octopus.async.transport"
 local map = require "octopus.async.map"
 local task_of = transport.task_of
@@ -120,7 +123,7 @@ end
 
 -- runs due timers and the ready queue; delivers on_done callbacks
 function Scheduler:run_due()
-  local now = self.multi:now()
+  local now = self.clock.mono()
   local timers, i = self.timers, 1
   while i <= #timers do
     local tm = timers[i]
@@ -154,7 +157,7 @@ end
 function Scheduler:next_wakeup_ms()
   if self.ready[1] or self.done_q[1] or self.yielded[1] then return 0 end
   local ms = self.multi:timeout()
-  local now = self.multi:now()
+  local now = self.clock.mono()
   for _, tm in ipairs(self.timers) do
     local d = ceil((tm.at - now) * 1000)
     if d < 0 then d = 0 end
@@ -165,7 +168,7 @@ end
 
 -- a timer calling fire() once, from run_due, after seconds; -> handle (for cancel_timer)
 function Scheduler:add_timer(seconds, fire)
-  local tm = { at = self.multi:now() + seconds, fire = fire }
+  local tm = { at = self.clock.mono() + seconds, fire = fire }
   self.timers[#self.timers + 1] = tm
   self.changed()
   return tm
@@ -197,6 +200,7 @@ end
 function Scheduler:shutdown()
   if self.closed then return end
   self.closed = true
+  for _, hook in ipairs(self.close_hooks) do hook() end
   local me, snapshot = self:running_task(), {}
   for task in pairs(self.tasks) do snapshot[#snapshot + 1] = task end
   for _, task in ipairs(snapshot) do
@@ -207,6 +211,10 @@ function Scheduler:shutdown()
   self.multi:close()
   if not me then self:deliver_done() end
 end
+
+-- sched:on_close(fn): fn() runs when the scheduler shuts down, before the multi closes
+-- (host adapters close their handles on curl's sockets there)
+function Scheduler:on_close(fn) self.close_hooks[#self.close_hooks + 1] = fn end
 
 -- runs the tasks that yielded on their own (ticks) and everything due; for host
 -- adapters that drive the multi themselves (octopus.nvim)
@@ -221,18 +229,23 @@ end
 
 -- client:poll(timeout_ms): waits up to timeout_ms (default 0) for progress -> live tasks
 function Scheduler:poll(timeout_ms)
-  if self:running_task() then error("client:poll: called from inside a task (use task:wait)", 2) end
+  if self:running_task() then usage.raise("client:poll: called from inside a task (use task:wait)") end
   if self.closed then self:deliver_done() return 0 end
   timeout_ms = timeout_ms or 0
   if type(timeout_ms) ~= "number" or timeout_ms < 0 then
-    error("client:poll: timeout_ms must be a number >= 0", 2)
+    usage.raise("client:poll: timeout_ms must be a number >= 0")
   end
   self:tick()
   local wait = timeout_ms
-  if self.live == 0 and self.multi:count() == 0 then wait = 0 end
+  local idle = self.multi:count() == 0
+  if self.live == 0 and idle then wait = 0 end
   local nx = self:next_wakeup_ms()
   if nx >= 0 and nx < wait then wait = nx end
-  self:dispatch(self.multi:poll(floor(wait)))
+  if idle and wait > 0 then
+    self.clock.sleep(wait / 1000)   -- only timers ahead: the client's clock waits (a fake one at once)
+  else
+    self:dispatch(self.multi:poll(floor(wait)))
+  end
   self:run_due()
   return self.live
 end
@@ -300,8 +313,8 @@ end
 
 -- sched:spawn(fn, ...) -> task; fn runs now, up to its first yield
 function Scheduler:spawn(fn, ...)
-  if type(fn) ~= "function" then error("client:spawn: expected a function", 2) end
-  if self.closed then error("client:spawn: the client is closed", 2) end
+  if type(fn) ~= "function" then usage.raise("client:spawn: expected a function") end
+  if self.closed then usage.raise("client:spawn: the client is closed") end
   local args = pack(...)
   local task = self:new_task(function() return fn(unpack(args, 1, args.n)) end)
   self:resume(task, { n = 0 })
@@ -313,7 +326,7 @@ function Task:done() return self.status ~= "running" end
 
 -- task:result() -> fn's results | nil, err (raises while the task runs)
 function Task:result()
-  if self.status == "running" then error("task:result: the task is still running", 2) end
+  if self.status == "running" then usage.raise("task:result: the task is still running") end
   if self.status == "ok" then return unpack(self.results, 1, self.results.n) end
   return nil, self.err
 end
@@ -321,7 +334,7 @@ end
 function Task:wait()
   local sched = self.sched
   local me = sched:running_task()
-  if me == self then error("task:wait: a task cannot wait for itself", 2) end
+  if me == self then usage.raise("task:wait: a task cannot wait for itself") end
   if me then
     if self.status == "running" then
       local ws = self.waiters
@@ -342,7 +355,7 @@ end
 -- task:on_done(fn): fn(task) once, from poll, once the task has ended (also if it
 -- already has); a later on_done before delivery replaces fn
 function Task:on_done(fn)
-  if type(fn) ~= "function" then error("task:on_done: expected a function", 2) end
+  if type(fn) ~= "function" then usage.raise("task:on_done: expected a function") end
   self.on_done_fn = fn
   if self.status ~= "running" and not self.done_queued then
     self.done_queued = true
@@ -385,7 +398,7 @@ end
 
 -- task:set_timeout(seconds): a deadline; past it the task is cancelled with TIMEOUT
 function Task:set_timeout(seconds)
-  if type(seconds) ~= "number" or seconds < 0 then error("task:set_timeout: seconds must be >= 0", 2) end
+  if type(seconds) ~= "number" or seconds < 0 then usage.raise("task:set_timeout: seconds must be >= 0") end
   local sched = self.sched
   if self.timer then sched:cancel_timer(self.timer) end
   if self.status ~= "running" then return self end
@@ -412,15 +425,15 @@ M.pcall = transport.pcall   -- a pcall tasks can yield through, also on PUC Lua 
 
 function M.attach(client, opts)
   if type(client) ~= "table" or type(client.request) ~= "function" then
-    error("octopus.async: expected a client", 2)
+    usage.raise("octopus.async: expected a client")
   end
   opts = opts or {}
   for k, v in pairs(opts) do
     if k ~= "concurrency" and k ~= "max_connections" and k ~= "max_host_connections" then
-      error("octopus.async.attach: unknown option '" .. tostring(k) .. "'", 2)
+      usage.raise("octopus.async.attach: unknown option '" .. tostring(k) .. "'")
     end
     if type(v) ~= "number" or v < 1 or v ~= floor(v) then
-      error("octopus.async.attach: option '" .. k .. "' must be a positive integer", 2)
+      usage.raise("octopus.async.attach: option '" .. k .. "' must be a positive integer")
     end
   end
   local sched = scheduler_of(client)
@@ -438,7 +451,8 @@ function M.attach(client, opts)
   sched = setmetatable({
     client = client, multi = multi, limit = opts.concurrency or M.DEFAULT_CONCURRENCY,
     in_flight = 0, live = 0, tasks = {}, slot_q = {}, waiting = {}, ready = {}, yielded = {}, timers = {},
-    done_q = {},
+    done_q = {}, blocked = {}, clock = client.clock,
+    close_hooks = {},          -- host adapters add theirs (sched:on_close)
     changed = function() end,  -- host adapters (octopus.nvim) hook this
   }, Scheduler)
   client.transport = transport.new(sched, inner)
@@ -455,12 +469,14 @@ end
 
 -- client:map(items, fn, { concurrency = 8 }) -> results, errs | nil (octopus.async.map)
 function M.map(client, items, fn, opts)
-  if type(items) ~= "table" then error("client:map: items must be a table", 2) end
-  if type(fn) ~= "function" then error("client:map: fn must be a function", 2) end
+  if type(items) ~= "table" then usage.raise("client:map: items must be a table") end
+  if type(fn) ~= "function" then usage.raise("client:map: fn must be a function") end
   opts = opts or {}
   local width = opts.concurrency or 8
-  if type(width) ~= "number" or width < 1 then error("client:map: concurrency must be >= 1", 2) end
+  if type(width) ~= "number" or width < 1 then usage.raise("client:map: concurrency must be >= 1") end
   return map.run(M.attach(client), items, fn, width)
 end
+
+M.methods = { spawn = M.spawn, poll = M.poll, map = M.map }   -- installed on the Client by the facade
 
 return M

@@ -2,39 +2,37 @@
 -- of the client's scheduler, send yields until its transfer completes and sleep yields
 -- to a scheduler timer; anywhere else both go to the previous (blocking) transport.
 --
---   transport.new(sched, inner) -> transport { send, sleep, now, close, wait, notify, pcall }
+--   transport.new(sched, inner) -> transport { send, sleep, close, block, wait, notify, pcall }
 --   transport.is(v) -> bool ; transport.pcall(f, ...) ; transport.task_of[co] -> task
---   transport.blocked_for(body, headers [, now]) -> KT-CT-1199 wait in s | nil
 --   transport.cancelled_error([message]) -> CANCELLED error (default "task cancelled")
 --
 -- Invariants:
 --  * a send holds one of the scheduler's concurrency slots from m:add until its
 --    completion or cancellation, whichever comes first, and releases it exactly once;
---  * a GraphQL 200 whose errors carry KT-CT-1199 sets sched.blocked_until (the latest
---    renewal wins); while it lies ahead every task's GraphQL send waits for it, or
---    fails at once with RATE_LIMITED (graphql_code KT-CT-1199, sent = false) when the
---    wait exceeds the client's max_retry_time; REST is never held back;
---  * close() detaches octopus.nvim (sched.nvim) first, so its uv handles close before
---    curl's sockets do, then shuts the scheduler down;
+--  * block(url, seconds, err) holds back every task's sends to url (see below); it knows
+--    no protocol: the GraphQL layer calls it for KT-CT-1199;
+--  * close() shuts the scheduler down (which runs the host adapters' close hooks first,
+--    so their handles close before curl's sockets do);
 --  * wait/notify are plain functions (auth.lua calls transport.wait(inflight)), bound
 --    to this scheduler; a method call works too.
-local core = require "octopus.core"
 local errors = require "octopus.pipeline.errors"
 
 local type, ipairs, pairs, pcall, error, setmetatable, getmetatable, select, rawget =
   type, ipairs, pairs, pcall, error, setmetatable, getmetatable, select, rawget
-local remove, ceil, floor, max, os_time = table.remove, math.ceil, math.floor, math.max, os.time
+local remove, ceil = table.remove, math.ceil
 
 local M = {}
-M.BLOCK_DEFAULT = 60  -- seconds of KT-CT-1199 backoff when the server names none
 
 local cresume, cyield, crunning, cstatus, ccreate =
   coroutine.resume, coroutine.yield, coroutine.running, coroutine.status, coroutine.create
 local unpack = table.unpack or unpack
 local function pack(...) return { n = select("#", ...), ... } end
 
--- coroutine -> its task: a task's own coroutine, and those M.pcall runs inside it
-M.task_of = setmetatable({}, { __mode = "k" })
+-- coroutine -> its task: a task's own coroutine, and those M.pcall runs inside it.
+-- Weak keys AND values: the task refers to its coroutine, and on 5.1/LuaJIT a weak-keyed
+-- entry whose value refers to its key is never collected (no ephemerons), so "k" alone
+-- leaked every task there. A live task is held by its scheduler, so its entry stays.
+M.task_of = setmetatable({}, { __mode = "kv" })
 local task_of = M.task_of
 
 -- M.pcall(f, ...): pcall through which a task's client calls may still yield. On Lua
@@ -63,49 +61,27 @@ Transport.__index = Transport
 
 local sleep
 
-local function is_graphql(self, url)
-  return url == self.client.graphql_url
-end
-
--- a KT-CT-1199 body -> seconds until the allowance renews (or nil: not 1199), by
--- graphql/init.lua's rule: extensions.retryAfter (s), else extensions.ttl (a Unix time)
--- minus now, else the Retry-After header, else BLOCK_DEFAULT
-function M.blocked_for(body, headers, now)
-  if type(body) ~= "string" or not body:find("KT-CT-1199", 1, true) then return nil end
-  local ok, doc = pcall(core.json.decode, body)
-  local after, found
-  if ok and type(doc) == "table" and type(doc.errors) == "table" then
-    for _, e in ipairs(doc.errors) do
-      local ext = type(e) == "table" and e.extensions
-      if type(ext) == "table" and ext.errorCode == "KT-CT-1199" then
-        found = true
-        local ra = errors.retry_after(ext.retryAfter)
-        if not ra and type(ext.ttl) == "number" and ext.ttl == ext.ttl then
-          ra = max(0, floor(ext.ttl - (now or os_time())))
-        end
-        if ra and (not after or ra > after) then after = ra end  -- the latest renewal
-      end
-    end
+-- a copy of the error that set a block, for a send it holds back
+local function held_back(b, left)
+  local t = {}
+  for k, v in pairs(b.err or {}) do
+    if k ~= "errors" and k ~= "data" then t[k] = v end   -- not an answer: nothing was sent
   end
-  if not found then return nil end
-  return after or errors.retry_after(headers and headers["retry-after"], now) or M.BLOCK_DEFAULT
+  t.code, t.kind = t.code or "RATE_LIMITED", t.kind or "rate_limit"
+  t.retryable, t.sent, t.retry_after, t.attempts = true, false, ceil(left), 0
+  t.message = ("held back without sending: an earlier answer asked to wait %d s more (%s)"):format(
+    ceil(left), tostring(t.message))
+  return errors.new(t)
 end
-local blocked_for = M.blocked_for
 
--- send in a task: shared 1199 backoff, semaphore, m:add, yield for the completion
+-- send in a task: a block on its URL, the semaphore, m:add, yield for the completion
 local function send(self, task, req)
   if task.cancelling then error(task.cancelling, 0) end
-  if is_graphql(self, req.url) and self.blocked_until then
-    local left = self.blocked_until - self.multi:now()
-    if left > 0 then
-      if left > self.client.max_retry_time then
-        return nil, errors.new { code = "RATE_LIMITED", kind = "rate_limit", retryable = true, sent = false,
-          graphql_code = "KT-CT-1199", retry_after = ceil(left),
-          message = ("the GraphQL points allowance is spent (another request was refused):" ..
-                     " retry after %d s"):format(ceil(left)) }
-      end
-      sleep(self, task, left)
-    end
+  local b = self.blocked[req.url]
+  if b then
+    local left = b.until_ - self.clock.mono()
+    if left > self.client.max_retry_time then return nil, held_back(b, left) end
+    if left > 0 then sleep(self, task, left) else self.blocked[req.url] = nil end
   end
   self:acquire_slot(task)
   local ok, id = pcall(self.multi.add, self.multi, req)
@@ -121,13 +97,6 @@ local function send(self, task, req)
     self:release_slot()
   end)
   if c.err then return nil, c.err end
-  if c.status == 200 and is_graphql(self, req.url) then
-    local after = blocked_for(c.body, c.headers)
-    if after then
-      local untl = self.multi:now() + after
-      if not self.blocked_until or untl > self.blocked_until then self.blocked_until = untl end
-    end
-  end
   return c.status, c.headers, c.body, c.info
 end
 
@@ -152,11 +121,20 @@ function Transport:sleep(seconds)
   if seconds > 0 then return sleep(sched, task, seconds) end
 end
 
-function Transport:now() return self.sched.multi:now() end
+-- transport.block(url, seconds, err): every task's later sends to url wait until
+-- `seconds` from now (the latest renewal wins), or fail at once with a copy of err
+-- (sent = false) when the wait exceeds the client's max_retry_time. The layer that
+-- reads the answer decides (octopus.graphql.wire for KT-CT-1199); a plain call.
+local function blocker(sched)
+  return function(url, seconds, err)
+    if type(url) ~= "string" or type(seconds) ~= "number" or not (seconds >= 0) then return end
+    local untl = sched.clock.mono() + seconds
+    local b = sched.blocked[url]
+    if not b or untl > b.until_ then sched.blocked[url] = { until_ = untl, err = err } end
+  end
+end
 
 function Transport:close()
-  local host = self.sched.nvim  -- octopus.nvim: its uv handles go before curl's sockets
-  if host then host:detach() end
   self.sched:shutdown()
   if self.inner.close then self.inner:close() end
 end
@@ -197,7 +175,8 @@ function M.is(v) return getmetatable(v) == Transport end
 
 function M.new(sched, inner)
   local wait, notify = single_flight(sched)
-  return setmetatable({ sched = sched, inner = inner, wait = wait, notify = notify, pcall = M.pcall },
+  return setmetatable({ sched = sched, inner = inner, wait = wait, notify = notify, pcall = M.pcall,
+                        block = blocker(sched) },
     Transport)
 end
 

@@ -1,4 +1,4 @@
--- octopus.auth: the Kraken token lifecycle for GraphQL (REST uses the pipeline's Basic auth).
+-- octopus.graphql.auth: the Kraken token lifecycle for GraphQL (REST uses the pipeline's Basic auth).
 --
 -- Credentials (client options, kept in octopus.client's private table): the PRIMARY
 -- credential is, in this order of preference, api_key (APIKey), email + password,
@@ -37,11 +37,15 @@
 --    nothing here logs.
 local core = require "octopus.core"
 local errors = require "octopus.pipeline.errors"
-local client_mod = require "octopus.pipeline.client"
+local private_mod = require "octopus.pipeline.private"
+local usage = require "octopus.pipeline.usage"
+local random = require "octopus.pipeline.random"
+local documents = require "octopus.graphql.documents"
+local gerrors = require "octopus.graphql.errors"
+local wire = require "octopus.graphql.wire"
 
-local type, pairs, tostring, error, pcall, require = type, pairs, tostring, error, pcall, require
-local floor, min, random = math.floor, math.min, math.random
-local os_time = os.time
+local type, pairs, tostring, error, pcall = type, pairs, tostring, error, pcall
+local floor, min = math.floor, math.min
 
 local M = {}
 
@@ -51,7 +55,7 @@ M.LOGIN_BACKOFF = 0.5    -- seconds (base; full jitter) before a second login in
 
 local states = setmetatable({}, { __mode = "k" })
 
-local private = client_mod.private
+local private = private_mod.of
 
 local function claims_of(token)
   local ok, claims = pcall(core.jwt_claims, token)
@@ -80,14 +84,14 @@ function M.state(client)
   local a = states[client]
   if a then return a end
   local p = private(client)
-  if not p then error("octopus.auth: not an octopus client", 3) end
+  if not p then usage.raise("octopus.graphql.auth: not an octopus client") end
   a = { logins = 0, refreshes = 0 }
   if type(p.token_state) == "table" then restore(a, p.token_state) end
   if not a.refresh_token and type(p.refresh_token) == "string" and p.refresh_token ~= "" then
     a.refresh_token = p.refresh_token
   end
-  if a.token then client_mod.add_secret(client, a.token) end
-  if a.refresh_token then client_mod.add_secret(client, a.refresh_token) end
+  if a.token then private_mod.add_secret(client, a.token) end
+  if a.refresh_token then private_mod.add_secret(client, a.refresh_token) end
   states[client] = a
   return a
 end
@@ -145,14 +149,13 @@ end
 
 -- one obtainKrakenToken call -> token table | nil, err
 local function obtain(client, input)
-  local graphql = require "octopus.graphql"
-  local res, perr = graphql.post(client, graphql.documents.obtain_token, { input = input },
+  local res, perr = wire.post(client, documents.documents.obtain_token, { input = input },
     { auth = "none", idempotent = false, operation_name = "ObtainKrakenToken" })
-  local data, err = graphql.response(client, res, perr)
+  local data, err = wire.response(client, res, perr)
   if not data then return nil, err end
   local t = type(data.obtainKrakenToken) == "table" and data.obtainKrakenToken or nil
   if not t or type(t.token) ~= "string" or t.token == "" then
-    return nil, graphql.decode_error(client, "obtainKrakenToken returned no token")
+    return nil, gerrors.decode_error(client, "obtainKrakenToken returned no token")
   end
   return t
 end
@@ -161,7 +164,7 @@ end
 local function accept(client, a, t)
   local claims = claims_of(t.token) or {}
   local payload = type(t.payload) == "table" and t.payload or {}
-  local now = os_time()
+  local now = client.clock.wall()
   a.token = t.token
   a.exp = num(payload.exp) or num(claims.exp)
   a.iat = num(payload.iat) or num(claims.iat) or now
@@ -169,8 +172,8 @@ local function accept(client, a, t)
     a.refresh_token = t.refreshToken
     a.refresh_expires_at = num(t.refreshExpiresIn)
   end
-  client_mod.add_secret(client, a.token)
-  if a.refresh_token then client_mod.add_secret(client, a.refresh_token) end
+  private_mod.add_secret(client, a.token)
+  if a.refresh_token then private_mod.add_secret(client, a.refresh_token) end
   a.changed = true
   return a.token
 end
@@ -190,7 +193,7 @@ local function login(client, a, budget, after_refresh)
   if budget.logins >= M.LOGIN_ATTEMPTS then
     return nil, auth_error("AUTH", "gave up after " .. budget.logins .. " login attempts in one call")
   end
-  if budget.logins > 0 then client.transport:sleep(M.LOGIN_BACKOFF * (0.5 + random() / 2)) end
+  if budget.logins > 0 then client.transport:sleep(M.LOGIN_BACKOFF * (0.5 + random.random() / 2)) end
   budget.logins = budget.logins + 1
   a.logins = a.logins + 1
   local t, err = obtain(client, input)
@@ -220,7 +223,7 @@ local function renew(client, a, budget, force_login)
   a.changed = false
   -- the transport's pcall lets a task yield through it on PUC Lua 5.1 (octopus.async)
   local ok, token, err = (client.transport.pcall or pcall)(function()
-    local now = os_time()
+    local now = client.clock.wall()
     if (not force_login or not primary(private(client))) and a.refresh_token and budget.refreshes < 1
        and (not a.refresh_expires_at or now < a.refresh_expires_at) then
       return refresh(client, a, budget)
@@ -252,7 +255,7 @@ function M.token(client, budget)
   budget = budget or M.budget()
   for _ = 1, 8 do
     if a.invalid then return nil, copy_error(a.invalid) end
-    if fresh(a, os_time()) then return a.token end
+    if fresh(a, client.clock.wall()) then return a.token end
     if not M.has_credentials(client) then return false end
     local inflight = a.inflight
     local tr = client.transport
@@ -266,13 +269,12 @@ function M.token(client, budget)
   return renew(client, a, budget)
 end
 
--- M.invalidate(client, code, token_sent) -> bool: the server rejected token_sent (the
+-- M.invalidate(client, token_sent) -> bool: the server rejected token_sent (the
 -- token the failed request carried; 1112/1120/1124/1143). Drops it, so the next M.token
 -- refreshes (or logs in), only while it is still the current token: a late rejection
 -- of an older token must not throw away one another task has just renewed.
-function M.invalidate(client, code, token_sent)
+function M.invalidate(client, token_sent)
   local a = M.state(client)
-  a.last_rejection = code
   if a.token == nil or a.token ~= token_sent then return false end
   a.token, a.exp, a.iat = nil, nil, nil
   return true
@@ -282,15 +284,18 @@ local CREDENTIALS = { api_key = true, email = true, password = true, organizatio
                       pre_signed_key = true }
 
 -- M.login(client [, credentials]) -> true | nil, err: log in now with the primary credential.
--- credentials (optional) replaces the primary credential for GraphQL (REST keeps api_key): { api_key = } | { email =, password = }
+-- credentials (optional) replaces the primary credential for GraphQL (REST keeps api_key):
+-- { api_key = } | { email =, password = }
 -- | { organization_secret_key = } | { pre_signed_key = }; it clears a sticky AUTH_INVALID.
 function M.login(client, credentials)
   local a = M.state(client)
   if credentials ~= nil then
-    if type(credentials) ~= "table" then error("client:login: credentials must be a table", 3) end
+    if type(credentials) ~= "table" then usage.raise("client:login: credentials must be a table") end
     for k, v in pairs(credentials) do
-      if not CREDENTIALS[k] then error("client:login: unknown credential '" .. tostring(k) .. "'", 3) end
-      if type(v) ~= "string" or v == "" then error("client:login: credential '" .. k .. "' must be a non-empty string", 3) end
+      if not CREDENTIALS[k] then usage.raise("client:login: unknown credential '" .. tostring(k) .. "'") end
+      if type(v) ~= "string" or v == "" then
+        usage.raise("client:login: credential '" .. k .. "' must be a non-empty string")
+      end
     end
     local input
     if credentials.api_key then input = { APIKey = credentials.api_key }
@@ -299,10 +304,10 @@ function M.login(client, credentials)
     elseif credentials.organization_secret_key then
       input = { organizationSecretKey = credentials.organization_secret_key }
     elseif credentials.pre_signed_key then input = { preSignedKey = credentials.pre_signed_key }
-    else error("client:login: credentials need api_key, email and password," ..
-               " organization_secret_key or pre_signed_key", 3) end
+    else usage.raise("client:login: credentials need api_key, email and password," ..
+               " organization_secret_key or pre_signed_key") end
     for k, v in pairs(credentials) do
-      if k ~= "email" then client_mod.add_secret(client, v) end
+      if k ~= "email" then private_mod.add_secret(client, v) end
     end
     private(client).graphql_credential = input
     a.invalid = nil

@@ -1,7 +1,7 @@
 -- octopus.readings: half-hourly readings without silent truncation, plus helpers.
 --
 --   client:readings(account, { from =, to = [, supply_point = spin] [, window_days = 7]
---                              [, progress = function(done, total)] }) -> it
+--                              [, progress = function(done, total)] [, concurrency = 8] }) -> it
 --     it:next() -> row | nil (end) | nil, err ; `for row in it` (raises the error object);
 --     it:all() -> json.array of rows | nil, err ; it:pages() -> each window's rows (raises)
 --     it.spin (known after the first window)
@@ -26,11 +26,19 @@
 --    of that day in the client's zone (JST by default); `to` is exclusive.
 --  * The supply point: opts.supply_point, else the account's only one; an account
 --    with several raises naming the option. Decode failures -> DECODE errors.
+--  * Windows are fetched up to `concurrency` at a time (default 8; 1 = one by one, no
+--    tasks), in tasks of the client's scheduler (octopus.async: within its concurrency
+--    limit and the KT-CT-1199 hold), from the blocking API too; rows still come out in
+--    window order, and a prefetched window is held only until it is consumed.
 --  * Helpers are pure: M.windows, M.split, M.parse, M.clip, M.dedup, M.by_day, M.by_month.
 local core = require "octopus.core"
 local errors = require "octopus.pipeline.errors"
 local time = require "octopus.pipeline.time"
 local page = require "octopus.pipeline.page"
+local usage = require "octopus.pipeline.usage"
+local gerrors = require "octopus.graphql.errors"
+local call = require "octopus.graphql.call"
+local async = require "octopus.async"
 
 local json = core.json
 local null = json.null
@@ -44,6 +52,7 @@ local M = {}
 M.WINDOW_DAYS = 7
 M.MAX_ROWS = 1488
 M.MAX_WINDOW_DAYS = 31              -- 31 * 48 = 1488
+M.CONCURRENCY = 8                   -- windows in flight at once
 M.VERSION_RANK = { DAILY = 1, LATEST = 1, MONTHLY = 2, UPDATED = 3 }
 
 local DAY, HALF_HOUR = 86400, 1800
@@ -70,7 +79,7 @@ end
 
 -- M.parse(row, zone [, spin]) -> parsed row (raises a message on a malformed row)
 function M.parse(r, zone, spin)
-  if type(r) ~= "table" then error("reading is not an object", 0) end
+  if type(r) ~= "table" then usage.raise("reading is not an object", 0) end
   local s = time.parse(r.startAt, zone)
   local e = r.endAt ~= nil and r.endAt ~= null and time.parse(r.endAt, zone) or s + 1800
   local value, value_text = decimal(r.value, "value")
@@ -165,37 +174,43 @@ end
 local Readings = { __name = "octopus.Readings" }
 Readings.__index = Readings
 
-local OPTS = { from = true, to = true, supply_point = "string", window_days = "number", progress = "function" }
+local OPTS = { from = true, to = true, supply_point = "string", window_days = "number", progress = "function",
+               concurrency = "number" }
 
 function M.fetch(client, account, opts)
   if type(account) ~= "string" or account == "" then
-    error("client:readings: 'account' must be an account number (\"A-1234ABCD\")", 3)
+    usage.raise("client:readings: 'account' must be an account number (\"A-1234ABCD\")")
   end
-  if type(opts) ~= "table" then error("client:readings: options { from =, to = } are required", 3) end
+  if type(opts) ~= "table" then usage.raise("client:readings: options { from =, to = } are required") end
   for k, v in pairs(opts) do
     local want = OPTS[k]
-    if not want then error("client:readings: unknown option '" .. tostring(k) .. "'", 3) end
-    if want ~= true and type(v) ~= want then error("client:readings: option '" .. k .. "' must be a " .. want, 3) end
+    if not want then usage.raise("client:readings: unknown option '" .. tostring(k) .. "'") end
+    if want ~= true and type(v) ~= want then usage.raise("client:readings: option '" .. k .. "' must be a " .. want) end
   end
-  if opts.from == nil or opts.to == nil then error("client:readings: options 'from' and 'to' are required", 3) end
+  if opts.from == nil or opts.to == nil then usage.raise("client:readings: options 'from' and 'to' are required") end
+  local function bare(msg) return (tostring(msg):gsub("^[^:]*:%d+: ", "")) end
   local ok, from = pcall(time.parse, opts.from, client.zone)
-  if not ok then error("client:readings: option 'from': " .. tostring(from), 3) end
+  if not ok then usage.raise("client:readings: option 'from': " .. bare(from)) end
   local ok2, to = pcall(time.parse, opts.to, client.zone)
-  if not ok2 then error("client:readings: option 'to': " .. tostring(to), 3) end
-  if not (from < to) then error("client:readings: 'from' must be before 'to'", 3) end
+  if not ok2 then usage.raise("client:readings: option 'to': " .. bare(to)) end
+  if not (from < to) then usage.raise("client:readings: 'from' must be before 'to'") end
   local days = opts.window_days or M.WINDOW_DAYS
   if days ~= floor(days) or days < 1 or days > M.MAX_WINDOW_DAYS then
-    error("client:readings: option 'window_days' must be a whole number of days from 1 to " ..
-      M.MAX_WINDOW_DAYS, 3)
+    usage.raise("client:readings: option 'window_days' must be a whole number of days from 1 to " ..
+      M.MAX_WINDOW_DAYS)
+  end
+  local width = opts.concurrency or M.CONCURRENCY
+  if width ~= floor(width) or width < 1 then
+    usage.raise("client:readings: option 'concurrency' must be a whole number >= 1")
   end
   local windows = M.windows(from, to, days)
   return setmetatable({ client = client, account = account, from = from, to = to,
-    spin = opts.supply_point, progress = opts.progress, windows = windows,
+    spin = opts.supply_point, progress = opts.progress, windows = windows, width = width, ahead = {},
     windows_total = #windows, windows_done = 0, items = nil, pos = 1, done = #windows == 0 }, Readings)
 end
 
 local function decode_error(self, msg)
-  return require("octopus.graphql").decode_error(self.client, msg)
+  return gerrors.decode_error(self.client, msg)
 end
 
 -- the supply points in a readings response -> array of { spin, rows }
@@ -253,7 +268,7 @@ end
 -- the supply point's raw rows for window w | nil, err
 function Readings:_query(w)
   local client = self.client
-  local data, err = require("octopus.graphql").graphql(client, "readings", {
+  local data, err = call.graphql(client, "readings", {
     accountNumber = self.account, fromDatetime = client:iso(w.from), toDatetime = client:iso(w.to) })
   if not data then return nil, err end
   if type(data.account) ~= "table" then return nil, decode_error(self, "no account in the readings response") end
@@ -261,6 +276,26 @@ function Readings:_query(w)
   if not sp then return nil, serr end
   local raw = sp.halfHourlyReadings
   if type(raw) ~= "table" then return nil, decode_error(self, "no halfHourlyReadings for supply point " .. sp.spin) end
+  return raw, sp
+end
+
+-- window w's raw rows and supply point: from its prefetch task when there is one. The
+-- next `width` windows without one get theirs first, so they are in flight while this
+-- one is awaited. A raise inside a task (an ambiguous supply point) is raised here.
+function Readings:_window(w)
+  if self.width == 1 then return self:_query(w) end
+  local ahead, ws = self.ahead, self.windows
+  for i = self.windows_done + 1, math.min(#ws, self.windows_done + self.width) do
+    local x = ws[i]
+    if not ahead[x] then
+      ahead[x] = async.spawn(self.client, function() return async.pcall(self._query, self, x) end)
+    end
+  end
+  local task = ahead[w]
+  ahead[w] = nil
+  local ok, raw, sp = task:wait()
+  if ok == nil then return nil, raw end   -- the task itself failed (cancelled)
+  if not ok then error(raw, 0) end
   return raw, sp
 end
 
@@ -272,7 +307,7 @@ function Readings:_fetch()
   local w, raw, sp
   while true do
     w = self.windows[self.windows_done + 1]
-    raw, sp = self:_query(w)
+    raw, sp = self:_window(w)
     if not raw then return nil, sp end
     if #raw < M.MAX_ROWS then break end
     local at = M.split(w.from, w.to, client.zone)

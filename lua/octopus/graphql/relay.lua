@@ -12,13 +12,14 @@
 -- Invariants: `first` is never above 100 (the API's cap; KT-CT-1201 without it); each
 -- page asks `after` = the previous page's endCursor; a page that says hasNextPage but
 -- gives no endCursor (or repeats one) ends the walk with a DECODE error, never a loop.
+local usage = require "octopus.pipeline.usage"
 local core = require "octopus.core"
 local errors = require "octopus.pipeline.errors"
 local page = require "octopus.pipeline.page"
 
 local json = core.json
 local null = json.null
-local type, pairs, ipairs, error, setmetatable, tostring = type, pairs, ipairs, error, setmetatable, tostring
+local type, pairs, ipairs, setmetatable, tostring = type, pairs, ipairs, setmetatable, tostring
 local floor = math.floor
 
 local M = {}
@@ -31,7 +32,7 @@ function M.new(fetch, variables, path, opts)
   opts = opts or {}
   local size = opts.page_size or M.MAX_PAGE
   if type(size) ~= "number" or size < 1 or size > M.MAX_PAGE or size ~= floor(size) then
-    error("client:connection: 'page_size' must be an integer from 1 to " .. M.MAX_PAGE, 3)
+    usage.raise("client:connection: 'page_size' must be an integer from 1 to " .. M.MAX_PAGE)
   end
   local f = variables.first
   if type(f) == "number" and f >= 1 and f <= M.MAX_PAGE and f == floor(f) then size = f end

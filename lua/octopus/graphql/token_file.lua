@@ -18,6 +18,8 @@
 -- path, never the token.
 local core = require "octopus.core"
 local errors = require "octopus.pipeline.errors"
+local private = require "octopus.pipeline.private"
+local usage = require "octopus.pipeline.usage"
 
 local json = core.json
 local type, error, setmetatable, tostring = type, error, setmetatable, tostring
@@ -52,11 +54,11 @@ end
 function M.new(path)
   if path == nil then path = M.default_path() end
   if type(path) ~= "string" or path == "" then
-    error("octopus.token_file: 'path' must be a file path (no default: HOME is not set)", 2)
+    usage.raise("octopus.token_file: 'path' must be a file path (no default: HOME is not set)")
   end
   if path:sub(1, 2) == "~/" then
     local home = os_getenv("HOME")
-    if not home then error("octopus.token_file: 'path' starts with ~ but HOME is not set", 2) end
+    if not home then usage.raise("octopus.token_file: 'path' starts with ~ but HOME is not set") end
     path = home .. path:sub(2)
   end
   return setmetatable({ path = path }, Store)
@@ -66,7 +68,22 @@ local function file_error(message)
   return errors.new { code = "FILE", kind = "io", retryable = false, message = message }
 end
 
+-- the directory holding the file must be its owner's alone (0700): in a directory others
+-- can write, the file could be swapped or replaced behind the client's back
+local function check_dir(path)
+  local dir = path:match("^(.*)/[^/]*$")
+  if not dir or dir == "" then return true end
+  local mode = core.file_mode(dir)
+  if mode and mode % 64 ~= 0 then
+    return nil, file_error(("the token file's directory %s is open to others (mode %o): refused;" ..
+      " run chmod 700 %s"):format(dir, mode, dir))
+  end
+  return true
+end
+
 function Store:load(url, credential)
+  local dok, derr = check_dir(self.path)
+  if not dok then return nil, derr end
   local mode = core.file_mode(self.path)
   if not mode then
     local f = io.open(self.path, "rb")
@@ -92,7 +109,9 @@ function Store:load(url, credential)
 end
 
 function Store:save(state, url, credential)
-  if type(state) ~= "table" then error("token_file:save: 'state' must be a table", 2) end
+  if type(state) ~= "table" then usage.raise("token_file:save: 'state' must be a table") end
+  local dok, derr = check_dir(self.path)
+  if not dok then return nil, derr end
   return core.write_private(self.path, json.encode { url = url, credential = credential, state = state })
 end
 
@@ -101,5 +120,25 @@ function Store:clear()
 end
 
 function Store:__tostring() return "octopus.TokenFile (" .. tostring(self.path) .. ")" end
+
+-- M.attach(client, path, opts): octopus.new's token_file option. Restores the token
+-- state from the file (unless token_state is given, or the file was saved for another
+-- endpoint or credential) and saves every new one to it. A file others can read is not
+-- used; the reason goes to the log as { event = "token_file", error = err }.
+function M.attach(client, path, opts)
+  local p = private.of(client)
+  local store, credential = M.new(path), M.credential_id(opts)
+  if not p.token_state then
+    local state, err = store:load(client.graphql_url, credential)
+    p.token_state = state
+    if err and p.log then p.log { event = "token_file", error = err } end
+  end
+  local user_hook = p.on_token
+  p.on_token = function(state)
+    local ok, err = store:save(state, client.graphql_url, credential)
+    if not ok and p.log then p.log { event = "token_file", error = err } end
+    if user_hook then user_hook(state) end
+  end
+end
 
 return M

@@ -135,6 +135,7 @@ function M.attach(client, opts)
     end
   end
   sched.nvim = self
+  sched:on_close(function() self:detach() end)  -- its uv handles go before curl's sockets
   request_flush()
   return self
 end

@@ -1,22 +1,11 @@
--- octopus.errors -- the one error model: objects, redaction, Retry-After.
+-- octopus.pipeline.errors -- the one error model: objects, redaction, Retry-After.
 --
 -- Every operational failure is an error object sharing core.error_mt with the
 -- C core's errors, so `tostring(err)` reads "CODE: message" for both and the
 -- methods below (err:is_retryable()) work on both.
 --
--- Stable codes (kind):
---   network    CONNECT, DNS, TIMEOUT, TLS, TOO_LARGE, BAD_URL, NETWORK, ABORTED
---   usage      CALLBACK, BAD_URL (a URL the client refuses), UNSUPPORTED, CANCELLED
---   decode     JSON_SYNTAX, JSON_UTF8, JSON_DEPTH, DECODE
---   auth       AUTH, AUTH_INVALID, FORBIDDEN, JWT_MALFORMED
---   http       BLOCKED, NOT_FOUND, VALIDATION, BAD_REQUEST, HTTP_<status>
---   rate_limit RATE_LIMITED
---   io         FILE (a token file: core.write_private, octopus.token_file)
---   graphql    GRAPHQL, GRAPHQL_VALIDATION, QUERY_TOO_COMPLEX, INVALID_POSTCODE, UNAVAILABLE,
---              NOT_FOUND, and Kraken's unmapped codes passed through (KT-CT-1201, ...);
---              the errorCode table is in octopus.graphql
--- Retryable by default: CONNECT, TIMEOUT, NETWORK, RATE_LIMITED, HTTP_502/503/504,
--- KT-CT-1199; never DNS, TLS, BAD_URL, TOO_LARGE. An explicit `retryable` wins.
+-- Stable codes: M.CODES below, the one table (code -> kinds, default message,
+-- retryable); an explicit `retryable` wins.
 --
 -- Invariants: messages and URLs pass through redact/redact_url before they are
 -- stored by the client; this module never logs. Pure Lua, 5.1/LuaJIT and 5.4.
@@ -28,7 +17,7 @@ local type, pairs, tostring, tonumber, error, setmetatable, getmetatable =
   type, pairs, tostring, tonumber, error, setmetatable, getmetatable
 local find, sub, lower, gsub, char = string.find, string.sub, string.lower, string.gsub, string.char
 local concat = table.concat
-local floor, ceil = math.floor, math.ceil
+local ceil = math.ceil
 local os_time = os.time
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
@@ -36,32 +25,82 @@ local M = {}
 local error_mt = core.error_mt
 M.mt = error_mt
 
-M.KINDS = { network = true, http = true, graphql = true, auth = true,
-            rate_limit = true, decode = true, usage = true, io = true }
+M.KINDS = { network = true, http = true, graphql = true, auth = true, rate_limit = true,
+            decode = true, usage = true, io = true, storage = true, money = true }
 
-local RETRYABLE = { CONNECT = true, TIMEOUT = true, NETWORK = true, RATE_LIMITED = true,
-                    HTTP_502 = true, HTTP_503 = true, HTTP_504 = true, ["KT-CT-1199"] = true }
-
-local DEFAULT_MESSAGE = {
-  CONNECT = "could not connect", DNS = "could not resolve the host", TIMEOUT = "the request timed out",
-  TLS = "TLS handshake or certificate verification failed", TOO_LARGE = "the response is too large",
-  BAD_URL = "the URL is malformed", NETWORK = "network failure", ABORTED = "the transfer was aborted",
-  CALLBACK = "a callback raised", DECODE = "the response could not be decoded",
-  JSON_SYNTAX = "invalid JSON", JSON_UTF8 = "invalid UTF-8 in JSON", JSON_DEPTH = "JSON nested too deeply",
-  AUTH = "authentication failed", AUTH_INVALID = "the credentials are invalid",
-  FORBIDDEN = "forbidden", BLOCKED = "the API's edge refused the request", NOT_FOUND = "not found",
-  VALIDATION = "the request failed validation", BAD_REQUEST = "bad request",
-  RATE_LIMITED = "rate limited", GRAPHQL = "the GraphQL request failed",
-  UNSUPPORTED = "not supported", CANCELLED = "cancelled",
-  FILE = "file error", QUERY_TOO_COMPLEX = "the query is too complex", INVALID_POSTCODE = "the postcode is not valid",
-  GRAPHQL_VALIDATION = "the GraphQL document failed validation", UNAVAILABLE = "the service is unavailable",
+-- The stable error codes: the one table (spec/error_codes_spec.lua checks every code the
+-- Lua modules and the C core build against it; the README's table is drawn from it).
+-- code = { kinds (space-separated: the kinds it comes with), default message, retryable }
+-- Beside these: HTTP_<status> (kind http) and Kraken's unmapped GraphQL codes passed
+-- through as they are (KT-CT-1201, ...: kind graphql).
+M.CODES = {
+  CONNECT = { "network", "could not connect", true },
+  DNS = { "network", "could not resolve the host", false },
+  TIMEOUT = { "network", "the request timed out", true },
+  TLS = { "network", "TLS handshake or certificate verification failed", false },
+  TOO_LARGE = { "network", "the response is too large", false },
+  BAD_URL = { "network usage", "the URL is malformed", false },
+  NETWORK = { "network", "network failure", true },
+  PROTOCOL = { "network", "the server's reply broke the HTTP protocol", false },
+  ABORTED = { "network", "the transfer was aborted", false },
+  CALLBACK = { "usage", "a callback raised", false },
+  UNSUPPORTED = { "usage", "not supported", false },
+  CANCELLED = { "usage", "cancelled", false },
+  TASK_ERROR = { "usage", "the task raised", false },
+  DECODE = { "decode", "the response could not be decoded", false },
+  JSON_SYNTAX = { "decode", "invalid JSON", false },
+  JSON_UTF8 = { "decode", "invalid UTF-8 in JSON", false },
+  JSON_DEPTH = { "decode", "JSON nested too deeply", false },
+  BASE64 = { "decode", "invalid base64", false },
+  AUTH = { "auth", "authentication failed", false },
+  AUTH_INVALID = { "auth", "the credentials are invalid", false },
+  FORBIDDEN = { "auth", "forbidden", false },
+  JWT_MALFORMED = { "auth", "malformed JWT", false },
+  BLOCKED = { "http", "the API's edge refused the request", true },
+  NOT_FOUND = { "http graphql usage", "not found", false },
+  VALIDATION = { "http", "the request failed validation", false },
+  BAD_REQUEST = { "http", "bad request", false },
+  RATE_LIMITED = { "rate_limit", "rate limited", true },
+  GRAPHQL = { "graphql", "the GraphQL request failed", false },
+  GRAPHQL_VALIDATION = { "graphql", "the GraphQL document failed validation", false },
+  QUERY_TOO_COMPLEX = { "graphql", "the query is too complex", false },
+  INVALID_POSTCODE = { "graphql", "the postcode is not valid", false },
+  UNAVAILABLE = { "graphql", "the service is unavailable", true },
+  FILE = { "io", "file error", false },
+  RANDOM = { "io", "no random bytes", false },
 }
+local CODES = M.CODES
+
+-- errors.known(code [, kind]) -> bool: a stable code (with that kind)
+function M.known(code, kind)
+  if type(code) ~= "string" then return false end
+  local c = CODES[code]
+  if c then return kind == nil or find(" " .. c[1] .. " ", " " .. kind .. " ", 1, true) ~= nil end
+  if find(code, "^HTTP_%d%d%d$") then return kind == nil or kind == "http" end
+  if find(code, "^KT%-%u+%-%d+$") then return kind == nil or kind == "graphql" or kind == "rate_limit" end
+  return false
+end
+
+-- errors.define(code, kinds, message, retryable): a layer adds its own stable codes
+-- (the SQLite store, the bill engine) to the one table, once, at require time
+function M.define(code, kinds, message, retryable)
+  if CODES[code] and CODES[code][1] ~= kinds then
+    error("octopus.errors.define: code " .. code .. " is already defined with kinds " .. CODES[code][1], 2)
+  end
+  CODES[code] = { kinds, message, retryable == true }
+end
 
 local function default_message(e)
-  local m = DEFAULT_MESSAGE[e.code]
-  if m then return m end
+  local c = CODES[e.code]
+  if c then return c[2] end
   if e.status then return "HTTP " .. tostring(e.status) end
   return (gsub(lower(e.code), "_", " "))
+end
+
+local function default_retryable(code)
+  local c = CODES[code]
+  if c then return c[3] end
+  return code == "HTTP_502" or code == "HTTP_503" or code == "HTTP_504" or code == "KT-CT-1199"
 end
 
 -- err:is_retryable() -> bool (works on C errors too)
@@ -72,7 +111,7 @@ if type(methods) ~= "table" then
 end
 function methods.is_retryable(e)
   if e.retryable ~= nil then return e.retryable == true end
-  return RETRYABLE[e.code] == true
+  return default_retryable(e.code)
 end
 
 -- errors.is(v) -> true when v is an error object (Lua- or C-made)
@@ -92,7 +131,7 @@ function M.new(t)
   end
   if not M.KINDS[t.kind] then
     error("octopus.errors.new: 'kind' must be one of network, http, graphql, auth, rate_limit, " ..
-          "decode, usage (got " .. tostring(t.kind) .. ")", 2)
+          "decode, usage, io, storage, money (got " .. tostring(t.kind) .. ")", 2)
   end
   if t.message ~= nil and type(t.message) ~= "string" then
     error("octopus.errors.new: 'message' must be a string (got " .. type(t.message) .. ")", 2)
@@ -103,7 +142,7 @@ function M.new(t)
   local e = {}
   for k, v in pairs(t) do e[k] = v end
   if e.message == nil then e.message = default_message(e) end
-  if e.retryable == nil then e.retryable = RETRYABLE[e.code] == true end
+  if e.retryable == nil then e.retryable = default_retryable(e.code) end
   return setmetatable(e, error_mt)
 end
 
@@ -120,7 +159,7 @@ function M.from_core(ce, ctx)
     if ctx.method ~= nil then e.method = ctx.method end
     if ctx.url ~= nil then e.url = M.redact_url(ctx.url) end
   end
-  e.retryable = RETRYABLE[e.code] == true
+  e.retryable = default_retryable(e.code)
   return setmetatable(e, error_mt)
 end
 
@@ -184,6 +223,27 @@ function M.redact(s, secrets)
     end
   end
   return s
+end
+
+-- errors.scrub(e, secrets) -> e with every string reachable from it redacted: the
+-- message and url, and inside copies of its tables (errors, data, fields, extensions at
+-- any depth; keys too). The tables a server's answer decoded into are not modified (the
+-- caller may still hold them); metatables (JSON array/object markers) are kept.
+function M.scrub(e, secrets)
+  if type(secrets) ~= "table" or secrets[1] == nil then return e end
+  local seen = {}
+  local function copy(v, depth)
+    local t = type(v)
+    if t == "string" then return M.redact(v, secrets) end
+    if t ~= "table" or depth > 64 then return v end
+    if seen[v] then return seen[v] end
+    local c = setmetatable({}, getmetatable(v))
+    seen[v] = c
+    for k, x in pairs(v) do c[copy(k, depth + 1)] = copy(x, depth + 1) end
+    return c
+  end
+  for k, v in pairs(e) do e[k] = copy(v, 1) end
+  return e
 end
 
 ------------------------------------------------------------------------------

@@ -15,8 +15,10 @@
 --   * Malformed input raises "octopus.time: malformed datetime '<text>'".
 -- Runs on Lua 5.1/LuaJIT and 5.4 (no //, no bitwise operators).
 
-local floor, huge, type, tostring, tonumber, error, setmetatable, getmetatable =
-  math.floor, math.huge, type, tostring, tonumber, error, setmetatable, getmetatable
+local usage = require "octopus.pipeline.usage"
+
+local floor, huge, type, tostring, tonumber, setmetatable, getmetatable =
+  math.floor, math.huge, type, tostring, tonumber, setmetatable, getmetatable
 local format, os_time = string.format, os.time
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
@@ -109,7 +111,7 @@ function M.zone(spec)
   if spec == nil then spec = DEFAULT_ZONE end
   if type(spec) == "table" and getmetatable(spec) == zone_mt then return spec end
   if type(spec) ~= "string" then
-    error("octopus.time: zone must be a string (got " .. type(spec) .. ")", 0)
+    usage.raise("octopus.time: zone must be a string (got " .. type(spec) .. ")")
   end
   local off = NAMED[spec]
   if off then
@@ -117,7 +119,7 @@ function M.zone(spec)
   end
   off = parse_offset(spec)
   if off then return make_zone(offset_name(off), off) end
-  error("octopus.time: unknown zone '" .. spec .. "' (fixed offsets only: Asia/Tokyo, UTC, +HH:MM)", 0)
+  usage.raise("octopus.time: unknown zone '" .. spec .. "' (fixed offsets only: Asia/Tokyo, UTC, +HH:MM)")
 end
 
 local function zone_of(z)
@@ -134,7 +136,7 @@ end
 -- Parsing
 
 local function malformed(text)
-  error("octopus.time: malformed datetime '" .. tostring(text) .. "'", 0)
+  usage.raise("octopus.time: malformed datetime '" .. tostring(text) .. "'")
 end
 
 -- epoch for local fields read in a zone offset; nil when a field is out of range.
@@ -180,7 +182,7 @@ local function field(t, k, default, lo, hi)
   local x = t[k]
   if x == nil then x = default end
   if type(x) ~= "number" or x ~= floor(x) or x < lo or x > hi then
-    error("octopus.time: date table field '" .. k .. "' is invalid (" .. tostring(x) .. ")", 0)
+    usage.raise("octopus.time: date table field '" .. k .. "' is invalid (" .. tostring(x) .. ")")
   end
   return x
 end
@@ -193,7 +195,7 @@ local function parse_table(t, z)
   local mi = field(t, "min", 0, 0, 59)
   local sx = t.sec == nil and 0 or t.sec
   if type(sx) ~= "number" or sx < 0 or sx >= 61 then
-    error("octopus.time: date table field 'sec' is invalid (" .. tostring(sx) .. ")", 0)
+    usage.raise("octopus.time: date table field 'sec' is invalid (" .. tostring(sx) .. ")")
   end
   return normalize(days_from_civil(y, mo, d) * DAY + h * 3600 + mi * 60 + sx - z.offset)
 end
@@ -204,7 +206,7 @@ function M.parse(value, zone)
   local tv = type(value)
   if tv == "number" then
     if value ~= value or value == huge or value == -huge then
-      error("octopus.time: epoch must be a finite number", 0)
+      usage.raise("octopus.time: epoch must be a finite number")
     end
     return value
   elseif tv == "string" then
@@ -212,7 +214,7 @@ function M.parse(value, zone)
   elseif tv == "table" then
     return parse_table(value, z)
   end
-  error("octopus.time: cannot read a datetime from a " .. tv, 0)
+  usage.raise("octopus.time: cannot read a datetime from a " .. tv)
 end
 local parse = M.parse
 
@@ -233,7 +235,7 @@ function M.format(value, zone)
   local days = floor(lt / DAY)
   local secs = lt - days * DAY
   local y, mo, d = civil_from_days(days)
-  if y < 0 or y > 9999 then error("octopus.time: year " .. y .. " cannot be written in ISO 8601", 0) end
+  if y < 0 or y > 9999 then usage.raise("octopus.time: year " .. y .. " cannot be written in ISO 8601") end
   local out = format("%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d,
     floor(secs / 3600), floor((secs % 3600) / 60), secs % 60)
   if ms > 0 then out = out .. format(".%03d", ms) end
@@ -289,7 +291,7 @@ end
 -- time of day, day clamped to the target month's length (Jan 31 + 1 = Feb 28/29).
 function M.add_months(value, n, zone)
   if type(n) ~= "number" or n ~= floor(n) then
-    error("octopus.time: add_months count must be an integer (got " .. tostring(n) .. ")", 0)
+    usage.raise("octopus.time: add_months count must be an integer (got " .. tostring(n) .. ")")
   end
   local z = zone_of(zone)
   local t = parse(value, z)
@@ -308,7 +310,7 @@ end
 -- consecutive windows of `step` seconds covering [from, to), the last clipped.
 function M.windows(from, to, step, zone)
   if type(step) ~= "number" or step ~= step or step <= 0 or step == huge then
-    error("octopus.time: windows step must be a positive number of seconds (got " .. tostring(step) .. ")", 0)
+    usage.raise("octopus.time: windows step must be a positive number of seconds (got " .. tostring(step) .. ")")
   end
   local z = zone_of(zone)
   local cur, stop = parse(from, z), parse(to, z)

@@ -1,6 +1,7 @@
 -- octopus.rest.accounts: POST /v1/accounts/ and GET /v1/accounts/{number}/.
 -- Invariant: create is a POST (retried only if it provably never left);
 -- the account number is one percent-encoded path segment.
+local usage = require "octopus.pipeline.usage"
 local common = require "octopus.rest.common"
 
 local Accounts = { __name = "octopus.Accounts" }
@@ -10,7 +11,7 @@ function Accounts.new(client) return setmetatable({ client = client }, Accounts)
 
 -- accounts:create(body) -> { number = "A-..." } (or the 202 body) | nil, err
 function Accounts:create(body)
-  if type(body) ~= "table" then error("accounts:create: body must be a table", 2) end
+  if type(body) ~= "table" then usage.raise("accounts:create: body must be a table") end
   return self.client:request { method = "POST", path = { "accounts" }, body = body }
 end
 

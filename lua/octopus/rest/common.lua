@@ -3,7 +3,9 @@
 --
 -- Invariants: unknown options and wrong types raise, naming the function and
 -- the option; every datetime sent is ISO 8601 with the client's zone offset.
-local type, pairs, error, tostring = type, pairs, error, tostring
+local usage = require "octopus.pipeline.usage"
+
+local type, pairs, tostring = type, pairs, tostring
 
 local M = {}
 
@@ -11,28 +13,28 @@ local M = {}
 function M.check(opts, spec, where, noun)
   noun = noun or "option"
   if opts == nil then return {} end
-  if type(opts) ~= "table" then error(where .. ": options must be a table", 3) end
+  if type(opts) ~= "table" then usage.raise(where .. ": options must be a table") end
   for k, v in pairs(opts) do
     local want = spec[k]
-    if want == nil then error(where .. ": unknown " .. noun .. " '" .. tostring(k) .. "'", 3) end
+    if want == nil then usage.raise(where .. ": unknown " .. noun .. " '" .. tostring(k) .. "'") end
     if type(want) == "table" then
       if not want[v] then
         local names = {}
         for name in pairs(want) do names[#names + 1] = name end
         table.sort(names)
-        error(where .. ": " .. noun .. " '" .. k .. "' must be one of " .. table.concat(names, ", "), 3)
+        usage.raise(where .. ": " .. noun .. " '" .. k .. "' must be one of " .. table.concat(names, ", "))
       end
     elseif want == "time" then
       local t = type(v)
       if t ~= "string" and t ~= "number" and t ~= "table" then
-        error(where .. ": " .. noun .. " '" .. k .. "' must be a time (ISO string, epoch or date table)", 3)
+        usage.raise(where .. ": " .. noun .. " '" .. k .. "' must be a time (ISO string, epoch or date table)")
       end
     elseif want == "count" then
       if type(v) ~= "number" or v < 1 or v ~= math.floor(v) then
-        error(where .. ": " .. noun .. " '" .. k .. "' must be a positive integer", 3)
+        usage.raise(where .. ": " .. noun .. " '" .. k .. "' must be a positive integer")
       end
     elseif type(v) ~= want then
-      error(where .. ": " .. noun .. " '" .. k .. "' must be a " .. want, 3)
+      usage.raise(where .. ": " .. noun .. " '" .. k .. "' must be a " .. want)
     end
   end
   return opts
@@ -42,7 +44,7 @@ end
 function M.check_code(v, what, where)
   local t = type(v)
   if (t ~= "string" and t ~= "number") or v == "" then
-    error(where .. ": " .. what .. " must be a non-empty string", 3)
+    usage.raise(where .. ": " .. what .. " must be a non-empty string")
   end
   return v
 end

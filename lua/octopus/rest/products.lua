@@ -4,6 +4,7 @@
 -- Invariants: list filters are checked before any request (unknown filter
 -- raises naming it); booleans go out as "true"/"false"; available_at and
 -- tariffs_active_at go out as ISO 8601 with the client's zone offset.
+local usage = require "octopus.pipeline.usage"
 local page = require "octopus.pipeline.page"
 local errors = require "octopus.pipeline.errors"
 local common = require "octopus.rest.common"
@@ -51,12 +52,12 @@ function Products.tariff_for(detail, region, payment_method, register)
   if getmetatable(detail) == Products then  -- called with ':'
     detail, region, payment_method, register = region, payment_method, register, nil
   end
-  if type(detail) ~= "table" then error("products.tariff_for: product detail must be a table", 2) end
-  if type(region) ~= "string" or region == "" then error("products.tariff_for: region must be a string", 2) end
+  if type(detail) ~= "table" then usage.raise("products.tariff_for: product detail must be a table") end
+  if type(region) ~= "string" or region == "" then usage.raise("products.tariff_for: region must be a string") end
   payment_method = payment_method or "direct_debit_monthly"
   register = register or "single"
   local key = REGISTERS[register]
-  if not key then error("products.tariff_for: register must be \"single\", \"dual\" or \"gas\"", 2) end
+  if not key then usage.raise("products.tariff_for: register must be \"single\", \"dual\" or \"gas\"") end
   if region:sub(1, 1) ~= "_" then region = "_" .. region end
   local by_region = type(detail[key]) == "table" and detail[key][region]
   local tariff = type(by_region) == "table" and by_region[payment_method]

@@ -47,7 +47,17 @@ local function control(state, req)
   elseif p == "/_sandbox/stats" or p == "/_sandbox/stats/" then
     return reply(200, { requests = json.object(state.stats.requests),
       operations = json.object(state.stats.operations) })
+  elseif (p == "/_sandbox/clock" or p == "/_sandbox/clock/") and m == "POST" then
+    -- {"advance": s}: the sandbox's clock jumps ahead (token expiry, the points window),
+    -- so specs with a fake client clock move both without sleeping
+    local body, err = json_reply.json_body(req)
+    if not body then return err end
+    local s = tonumber(body.advance)
+    if not s or s < 0 or s ~= s then return detail(400, "advance must be a number of seconds >= 0") end
+    state.clock_offset = state.clock_offset + s
+    return reply(200, { now = state.opts.now() })
   elseif (p == "/_sandbox/reset" or p == "/_sandbox/reset/") and m == "POST" then
+    state.clock_offset = 0
     clear(state.stats.requests)
     clear(state.stats.operations)
     state.faults:clear()
@@ -87,10 +97,12 @@ function M.new(opts)
   local o = {}
   for k, v in pairs(DEFAULTS) do o[k] = v end
   for k, v in pairs(opts or {}) do o[k] = tonumber(v) or v end
-  if type(o.now) ~= "function" then o.now = os.time end
+  local base_now = type(o.now) == "function" and o.now or os.time
+  local state
+  o.now = function() return base_now() + state.clock_offset end   -- POST /_sandbox/clock moves it
   local ds = data.new{ seed = o.seed, now = o.now }
-  local state = { ds = ds, opts = o, stats = { requests = {}, operations = {} },
-    faults = faults.new(), reset_hooks = {} }
+  state = { ds = ds, opts = o, stats = { requests = {}, operations = {} },
+    faults = faults.new(), reset_hooks = {}, clock_offset = 0 }
 
   local function handler(req)
     if req.path:sub(1, 10) == "/_sandbox/" then
