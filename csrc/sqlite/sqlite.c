@@ -244,7 +244,9 @@ static int db_open(lua_State *L) {
         if (prepare_private(L, path, plen, (flags & SQLITE_OPEN_CREATE) != 0) != 0) return 2;
         flags |= SQLITE_OPEN_NOFOLLOW;
     }
-    rc = sqlite3_open_v2(path, &d->db, flags, NULL);
+    /* NOMUTEX: a Db belongs to one lua_State, which is single-threaded anyway; the
+     * per-call mutex of the serialized mode cost 12% of a row read */
+    rc = sqlite3_open_v2(path, &d->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         const char *what = lua_pushfstring(L, "cannot open %s", path);
         if (d->db == NULL) return push_db_error(L, NULL, rc, what);
