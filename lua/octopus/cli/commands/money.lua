@@ -29,35 +29,43 @@ local function when(v)
   return v and tostring(v):sub(1, 10) or ""
 end
 
--- a bill -> result: one row per line (standing, each step, fuel-cost adjustment, levy,
--- discounts) with quantity, unit price and yen; the total and assumptions after
+-- a bill (octopus.money.bill's result: lines of { kind, label, quantity(_text), unit,
+-- unit_price(_text), yen(_text) }, total, kwh, period { from_date, to_date }, product,
+-- missing, assumptions) -> result: one row per line, the total and assumptions after;
+-- projected (bill.project's projection: total, method.description) adds a line
 function M.render_bill(bill, projected)
   local rows = {}
   for i, l in ipairs(pick(bill, "lines") or {}) do
-    rows[i] = { item = pick(l, "label", "description", "kind", "name"),
-      quantity = pick(l, "quantity", "kwh", "days"), unit = pick(l, "unit"),
-      unit_price = pick(l, "unit_price", "price"), yen = pick(l, "yen", "amount", "total") }
+    rows[i] = { kind = pick(l, "kind"), item = pick(l, "label", "kind"), band = pick(l, "band"),
+      quantity = pick(l, "quantity_text", "quantity"), unit = pick(l, "unit"),
+      unit_price = pick(l, "unit_price_text", "unit_price"), yen = pick(l, "yen"),
+      yen_text = pick(l, "yen_text") }
   end
   local period = pick(bill, "period") or {}
-  local head = { ("bill %s .. %s  %s"):format(when(pick(period, "from") or pick(bill, "from")),
-    when(pick(period, "to") or pick(bill, "to")), tostring(pick(bill, "product", "product_code") or "")) }
-  local after = { ("total %s yen"):format(format.yen(pick(bill, "total", "yen"))) }
+  local from = pick(period, "from_date") or when(pick(period, "from") or pick(bill, "from"))
+  local to = pick(period, "to_date") or when(pick(period, "to") or pick(bill, "to"))
+  local head = { ("bill %s .. %s (inclusive)  %s  %s kWh"):format(tostring(from or ""), tostring(to or ""),
+    tostring(pick(bill, "product") or ""), tostring(pick(bill, "kwh_text", "kwh") or "")) }
+  local after = { ("total %s yen"):format(format.yen(pick(bill, "total"))) }
   if projected then
+    local method = pick(projected, "method") or {}
     after[#after + 1] = ("projected to the end of the period: %s yen (%s)"):format(
-      format.yen(pick(projected, "total", "projected_total", "yen")),
-      tostring(pick(projected, "method") or "recent daily average x remaining days"))
+      format.yen(pick(projected, "total")), tostring(pick(method, "description", "name") or "projection"))
   end
-  for _, a in ipairs(pick(bill, "assumptions") or {}) do after[#after + 1] = "assumes: " .. tostring(a) end
-  local missing = pick(bill, "missing_halfhours", "missing")
+  local missing = pick(bill, "missing")
   if type(missing) == "number" and missing > 0 then
     after[#after + 1] = ("%d half hours missing from the readings"):format(missing)
   end
+  for _, a in ipairs(pick(bill, "assumptions") or {}) do after[#after + 1] = "assumes: " .. tostring(a) end
   return {
     before = head,
     columns = { { key = "item", title = "Item" },
       { key = "quantity", title = "Quantity", align = "right" }, { key = "unit", title = "Unit" },
       { key = "unit_price", title = "Unit price", align = "right" },
-      { key = "yen", title = "Yen", align = "right", fmt = format.yen } },
+      { key = "yen", title = "Yen", align = "right", fmt = function(v) return format.group(v, 2) end } },
+    csv_columns = { { key = "kind" }, { key = "item", csv_title = "label" }, { key = "band" },
+      { key = "quantity" }, { key = "unit" }, { key = "unit_price" },
+      { key = "yen", raw = function(v, r) return r.yen_text or v end } },
     rows = rows, after = after,
     json = { bill = bill, projected = projected },
   }
@@ -78,13 +86,16 @@ function M.bill(args, ctx)
   return M.render_bill(bill, projected)
 end
 
+-- statements (octopus.money.statement: id, status, consumption_start_date/_end_date,
+-- total_charges/total_credits = { net, tax, gross }, closing_balance, payment_due_date)
 function M.render_bills(list)
   local rows = {}
+  local function gross(v) return type(v) == "table" and pick(v, "gross", "net") or v end
   for i, s in ipairs(list or {}) do
-    rows[i] = { id = pick(s, "id", "identifier"), from = pick(s, "consumption_start", "from"),
-      to = pick(s, "consumption_end", "to"), charges = pick(s, "total_charges", "charges"),
-      credits = pick(s, "total_credits", "credits"), closing = pick(s, "closing_balance"),
-      status = pick(s, "status"), due = pick(s, "due_date", "payment_due_date") }
+    rows[i] = { id = pick(s, "id"), from = pick(s, "consumption_start_date", "from_date"),
+      to = pick(s, "consumption_end_date", "to_date"), charges = gross(pick(s, "total_charges")),
+      credits = gross(pick(s, "total_credits")), closing = pick(s, "closing_balance"),
+      status = pick(s, "status"), due = pick(s, "payment_due_date") }
   end
   return {
     columns = { { key = "id", title = "Statement" }, { key = "from", title = "From", fmt = when },
@@ -107,13 +118,16 @@ function M.bills(args, ctx)
   return M.render_bills(list)
 end
 
+-- a comparison (octopus.money.bill.compare: entries cheapest first, each { code,
+-- display_name, total, difference, current, err })
 function M.render_compare(cmp)
-  local list = pick(cmp, "products", "results") or cmp
+  local list = pick(cmp, "entries") or cmp
   local rows = {}
   for i, p in ipairs(type(list) == "table" and list or {}) do
-    rows[i] = { code = pick(p, "code", "product"), name = pick(p, "display_name", "name"),
-      yen = pick(p, "total", "yen"), difference = pick(p, "difference", "delta"),
-      current = pick(p, "current") == true }
+    local e = pick(p, "err")
+    rows[i] = { code = pick(p, "code"), name = pick(p, "display_name", "label"), yen = pick(p, "total"),
+      difference = pick(p, "difference"), current = pick(p, "current") == true,
+      error = e and tostring(e) or nil }
   end
   return {
     columns = { { key = "name", title = "Product" }, { key = "code", title = "Code" },
@@ -121,7 +135,10 @@ function M.render_compare(cmp)
       { key = "difference", title = "vs yours", align = "right", fmt = function(v)
         if type(v) ~= "number" then return "" end
         return (v > 0 and "+" or "") .. format.yen(v) end },
-      { key = "current", title = "", fmt = function(v) return v and "(yours)" or "" end } },
+      { key = "current", title = "", fmt = function(v, r) return v and "(yours)" or (r.error or "") end } },
+    csv_columns = { { key = "code" }, { key = "name", csv_title = "display_name" },
+      { key = "yen", csv_title = "total" },
+      { key = "difference" }, { key = "current" }, { key = "error" } },
     rows = rows, json = { compare = cmp },
   }
 end
