@@ -41,7 +41,10 @@ local function find_cycle(graph)
     path[#path] = nil
     state[mod] = "done"
   end
-  for mod in pairs(graph) do
+  local roots = {}
+  for mod in pairs(graph) do roots[#roots + 1] = mod end
+  table.sort(roots)                                       -- the same answer every run
+  for _, mod in ipairs(roots) do
     local c = visit(mod, {})
     if c then return c end
   end
