@@ -69,8 +69,8 @@ local lua = jit and jit.version or _VERSION
 print(("%s: %d rows, %d billing periods, year total %d yen (%s kWh)"):format(lua, ROWS, #one.periods,
   one.total, one.kwh_text))
 
-local t1 = median(function() assert(bill.price(rows, tariffs[1], opts)) end)
-print(("  one tariff         %7.2f ms/year  %10.0f rows/s"):format(t1 * 1000, ROWS / t1))
+local t_one = median(function() assert(bill.price(rows, tariffs[1], opts)) end)
+print(("  one tariff         %7.2f ms/year  %10.0f rows/s"):format(t_one * 1000, ROWS / t_one))
 local t10 = median(function() for i = 1, 10 do assert(bill.price(rows, tariffs[i], opts)) end end)
 print(("  ten x bill.price   %7.2f ms       %10.0f rows/s  (%.2f ms/year/tariff)"):format(t10 * 1000,
   10 * ROWS / t10, t10 * 100))

@@ -115,7 +115,9 @@ end
 
 -- opts -> normalised options | nil, message (usage)
 local function options(opts, name, rows)
-  if type(rows) ~= "table" then return nil, name .. ": 'rows' must be an array of reading rows (got " .. type(rows) .. ")" end
+  if type(rows) ~= "table" then
+    return nil, name .. ": 'rows' must be an array of reading rows (got " .. type(rows) .. ")"
+  end
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then return nil, name .. ": 'opts' must be a table (got " .. type(opts) .. ")" end
   for k in pairs(opts) do
@@ -179,7 +181,8 @@ local function options(opts, name, rows)
     elseif type(p) == "table" and p.from ~= nil and p.to ~= nil then
       from, to = p.from, p.to
     else
-      return nil, name .. ": opts.period must be \"current\", \"previous\" or { from =, to = } (got " .. tostring(p) .. ")"
+      return nil, name .. ": opts.period must be \"current\", \"previous\" or { from =, to = } (got "
+        .. tostring(p) .. ")"
     end
   end
   if from ~= nil then from, msg = when(from, z, name .. ": opts.from"); if not from then return nil, msg end end
@@ -217,14 +220,16 @@ end
 local function run(prep, cp, o)
   local ok, res, err = pcall(engine.run, prep, cp, o)
   if not ok then
-    if type(res) == "table" and getmetatable(res) == yen.overflow_mt then return nil, engine.fail("OVERFLOW", res.message) end
+    if type(res) == "table" and getmetatable(res) == yen.overflow_mt then
+      return nil, engine.fail("OVERFLOW", res.message)
+    end
     error(res, 0)
   end
   if not res then return nil, err end
   res.method = method(o)
   if o.gaps == "error" and res.missing > 0 then
-    return nil, engine.fail("GAPS", res.missing .. " half hours have no reading between " .. time.format(o.from, o.zone) ..
-      " and " .. time.format(o.to, o.zone), { missing = res.missing })
+    return nil, engine.fail("GAPS", res.missing .. " half hours have no reading between " ..
+      time.format(o.from, o.zone) .. " and " .. time.format(o.to, o.zone), { missing = res.missing })
   end
   return res
 end
@@ -291,7 +296,9 @@ end
 --   method = { name, basis_from, basis_to, basis_days, basis_readings, daily_average_kwh,
 --   projected_from, projected_kwh, projected_text, remaining_days, description } }
 function M.project(rows, plan, opts)
-  if opts ~= nil and type(opts) ~= "table" then error("bill.project: 'opts' must be a table (got " .. type(opts) .. ")", 2) end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bill.project: 'opts' must be a table (got " .. type(opts) .. ")", 2)
+  end
   opts = opts or {}
   if opts.from ~= nil or opts.to ~= nil or opts.period ~= nil then
     error("bill.project: the period is the one holding opts.now: do not pass opts.from, opts.to or opts.period", 2)

@@ -65,7 +65,9 @@ local KINDS = { stepped = true, single_step = true, fit = true, gas_tiered = tru
 local function compile_tariff(t, zone, where)
   if type(t) ~= "table" then bad(where .. " must be a tariff table (octopus.money.tariff)") end
   local kind = t.kind or (t.credits and #t.credits > 0 and "fit") or "stepped"
-  if not KINDS[kind] then bad(where .. ".kind must be stepped, single_step, fit or gas_tiered (got " .. tostring(kind) .. ")") end
+  if not KINDS[kind] then
+    bad(where .. ".kind must be stepped, single_step, fit or gas_tiered (got " .. tostring(kind) .. ")")
+  end
   local notes = {}
   local c = { src = t, kind = kind, code = t.code, display_name = t.display_name, unit = t.unit or
     (kind == "gas_tiered" and "m3" or "kWh"), notes = notes, tier = kind == "gas_tiered" }

@@ -212,7 +212,8 @@ local function standing(seg, usage, billed_secs, plen, o, lines, code, notes)
       if c.capacity == o.capacity and c.capacity_unit == o.capacity_unit then hit = c end
     end
     if not hit then
-      return nil, fail("NO_PRICE", "product " .. tostring(code) .. " has no standing charge for a contracted capacity of " ..
+      return nil, fail("NO_PRICE", "product " .. tostring(code)
+        .. " has no standing charge for a contracted capacity of " ..
         yen.text(o.capacity, 10) .. " " .. o.capacity_unit)
     end
     plain[#plain + 1] = hit
@@ -321,7 +322,8 @@ local function energy(seg, usage, offset, num, den, o, lines, code, unit)
     if hi == nil then cover = b elseif hi > cover then cover = hi end
   end
   if cover < b then
-    return nil, fail("NO_PRICE", "product " .. tostring(code) .. " has no unit rate for usage from " .. kwh_text(cover) ..
+    return nil, fail("NO_PRICE", "product " .. tostring(code) .. " has no unit rate for usage from "
+      .. kwh_text(cover) ..
       " kWh in the period from " .. iso(seg.from, o), { from = seg.from, to = seg.to })
   end
   return true
@@ -370,7 +372,8 @@ local function price_period(p, prep, cp, o)
         local u, cnt = cum[i1 - 1] - cum[i0 - 1], i1 - i0
         if not seg.ag then
           if cnt > 0 then
-            return nil, fail("NO_PRICE", "readings from " .. iso(starts[i0], o) .. " fall outside every agreement of the plan",
+            return nil, fail("NO_PRICE", "readings from " .. iso(starts[i0], o)
+              .. " fall outside every agreement of the plan",
               { from = c.from, to = c.to })
           end
         else
@@ -404,7 +407,8 @@ local function price_period(p, prep, cp, o)
                   notes[#notes + 1] = "no " .. adj[4] .. " for " .. kwh_text(u) .. " kWh from " .. iso(c.from, o) ..
                     ": priced at 0"
                 else
-                  return nil, fail("NO_PRICE", "product " .. tostring(t.code) .. " has no " .. adj[4] .. " for " .. at ..
+                  return nil, fail("NO_PRICE", "product " .. tostring(t.code) .. " has no " .. adj[4] .. " for "
+                    .. at ..
                     " (add its rates with tariff.with, or pass opts.missing_adjustments = \"zero\")",
                     { from = c.from, to = c.to })
                 end
@@ -484,7 +488,8 @@ local function price_period(p, prep, cp, o)
     end
   end
   if r.missing > 0 then
-    notes[#notes + 1] = r.missing .. " half hours have no reading (" .. n2s(r.missing / 2) .. " h): they are not priced, " ..
+    notes[#notes + 1] = r.missing .. " half hours have no reading (" .. n2s(r.missing / 2)
+      .. " h): they are not priced, " ..
       "so this total is lower than the bill for the same period will be"
   end
   for _, l in ipairs(r.lines) do l.amount = nil end

@@ -30,7 +30,9 @@ end
 
 local function int(v, where)
   if absent(v) then return nil end
-  if type(v) ~= "number" or v ~= floor(v) then error(where .. " is not a whole number of yen (" .. tostring(v) .. ")", 0) end
+  if type(v) ~= "number" or v ~= floor(v) then
+    error(where .. " is not a whole number of yen (" .. tostring(v) .. ")", 0)
+  end
   return v
 end
 
@@ -54,7 +56,8 @@ local function from_graphql(n, zone)
     is_final = opt(n.isFinal), issued_date = opt(n.issuedDate), from_date = opt(n.fromDate), to_date = opt(n.toDate),
     payment_due_date = opt(n.paymentDueDate), consumption_start_date = opt(n.consumptionStartDate),
     consumption_end_date = opt(n.consumptionEndDate),
-    opening_balance = int(n.openingBalance, "openingBalance"), closing_balance = int(n.closingBalance, "closingBalance"),
+    opening_balance = int(n.openingBalance, "openingBalance"), closing_balance = int(n.closingBalance,
+      "closingBalance"),
     total_charges = totals(n.totalCharges, "totalCharges"), total_credits = totals(n.totalCredits, "totalCredits") }
   for _, k in ipairs { "issuedDate", "fromDate", "toDate", "paymentDueDate" } do date(n[k], zone, k) end
   s.consumption_from = date(n.consumptionStartDate, zone, "consumptionStartDate")
@@ -80,7 +83,9 @@ end
 
 -- M.from_graphql(node [, { zone = }]) -> statement | nil, DECODE error
 function M.from_graphql(node, opts)
-  if type(node) ~= "table" then error("statement.from_graphql: 'node' must be a bill node table (got " .. type(node) .. ")", 2) end
+  if type(node) ~= "table" then
+    error("statement.from_graphql: 'node' must be a bill node table (got " .. type(node) .. ")", 2)
+  end
   local zone = time.zone(opts and opts.zone)
   local ok, s = pcall(from_graphql, node, zone)
   if not ok then return nil, decode_error("statement " .. tostring(opt(node.id)) .. ": " .. tostring(s)) end
@@ -90,7 +95,9 @@ end
 -- M.period(statement) -> { from, to } for bill.price's opts.period | nil when the
 -- statement has no consumption dates
 function M.period(s)
-  if type(s) ~= "table" then error("statement.period: 'statement' must be a statement table (got " .. type(s) .. ")", 2) end
+  if type(s) ~= "table" then
+    error("statement.period: 'statement' must be a statement table (got " .. type(s) .. ")", 2)
+  end
   if not s.consumption_from or not s.consumption_to then return nil end
   return { from = s.consumption_from, to = s.consumption_to }
 end

@@ -78,7 +78,8 @@ function M.unit(u)
   if known then return known[1], known[2] end
   local up = tostring(u):upper()
   local kind = (up:find("MONTH") and "month") or ((up:find("DAY") or up:find("DAILY")) and "day") or nil
-  local per = (up:find("AMP") and "A") or (up:find("KVA") and "kVA") or (up:find("KW") and not up:find("KWH") and "kW") or nil
+  local per = (up:find("AMP") and "A") or (up:find("KVA") and "kVA") or (up:find("KW") and not up:find("KWH")
+    and "kW") or nil
   return kind, per
 end
 
@@ -231,7 +232,9 @@ local function from_graphql(p, zone)
 end
 
 local function check_product(p, name, level)
-  if type(p) ~= "table" then error(name .. ": 'product' must be a GraphQL Product table (got " .. type(p) .. ")", level + 1) end
+  if type(p) ~= "table" then
+    error(name .. ": 'product' must be a GraphQL Product table (got " .. type(p) .. ")", level + 1)
+  end
   if not M.TYPENAMES[p.__typename] then
     error(name .. ": 'product' must name its union member in __typename (ElectricitySteppedProduct, " ..
       "ElectricitySingleStepProduct, ElectricityFitProduct or GasTieredProduct; got " .. tostring(p.__typename) .. ")",
@@ -365,7 +368,9 @@ function M.from_rest(detail, tr, opts)
   if detail ~= nil and type(detail) ~= "table" then
     error("tariff.from_rest: 'detail' must be a product detail table or nil (got " .. type(detail) .. ")", 2)
   end
-  if type(tr) ~= "table" then error("tariff.from_rest: 'tariff' must be a REST tariff table (got " .. type(tr) .. ")", 2) end
+  if type(tr) ~= "table" then
+    error("tariff.from_rest: 'tariff' must be a REST tariff table (got " .. type(tr) .. ")", 2)
+  end
   if opts ~= nil and type(opts) ~= "table" then error("tariff.from_rest: 'opts' must be a table", 2) end
   opts = opts or {}
   return protect(from_rest, detail, tr, opts, time.zone(opts.zone))
@@ -429,7 +434,9 @@ end
 -- summary: one TariffSummary (tariffSummary query); standing rates labelled "30A" or
 -- "6kVA" apply to that contracted capacity only.
 function M.from_summary(s, opts)
-  if type(s) ~= "table" then error("tariff.from_summary: 'summary' must be a TariffSummary table (got " .. type(s) .. ")", 2) end
+  if type(s) ~= "table" then
+    error("tariff.from_summary: 'summary' must be a TariffSummary table (got " .. type(s) .. ")", 2)
+  end
   opts = opts or {}
   return protect(from_summary, s, opts, time.zone(opts.zone))
 end
@@ -438,7 +445,9 @@ end
 -- credits: the metiCredits query's list ({ creditType, startDate, endDate, unitPrice });
 -- endDate is the last day (inclusive) in the zone.
 function M.meti_discounts(credits, opts)
-  if type(credits) ~= "table" then error("tariff.meti_discounts: 'credits' must be a list (got " .. type(credits) .. ")", 2) end
+  if type(credits) ~= "table" then
+    error("tariff.meti_discounts: 'credits' must be a list (got " .. type(credits) .. ")", 2)
+  end
   local zone = time.zone(opts and opts.zone)
   return protect(function()
     local out = {}
@@ -493,7 +502,9 @@ end
 -- M.supply_point(sp) -> supply value from a GraphQL ElectricitySupplyPoint
 -- (spin, readingDateDayOfMonth, contractedCapacity { value unit }, gridOperatorCode if selected)
 function M.supply_point(sp)
-  if type(sp) ~= "table" then error("tariff.supply_point: 'supply_point' must be a table (got " .. type(sp) .. ")", 2) end
+  if type(sp) ~= "table" then
+    error("tariff.supply_point: 'supply_point' must be a table (got " .. type(sp) .. ")", 2)
+  end
   local out = { spin = not absent(sp.spin) and sp.spin or nil,
     reading_day = not absent(sp.readingDateDayOfMonth) and sp.readingDateDayOfMonth or nil,
     grid_operator_code = not absent(sp.gridOperatorCode) and sp.gridOperatorCode or nil }

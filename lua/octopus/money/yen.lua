@@ -29,7 +29,9 @@ local DIGITS = { [1] = 0, [10] = 1, [100] = 2, [1000] = 3, [10000] = 4, [100000]
 
 local function digits_of(scale)
   local d = DIGITS[scale]
-  if not d then error("octopus.money.yen: scale must be a power of ten up to 10^8 (got " .. tostring(scale) .. ")", 3) end
+  if not d then
+    error("octopus.money.yen: scale must be a power of ten up to 10^8 (got " .. tostring(scale) .. ")", 3)
+  end
   return d
 end
 
