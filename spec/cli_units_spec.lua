@@ -59,6 +59,13 @@ describe("octopus.cli parts", function()
     assert.are.equal("▁▅█", chart.sparkline { 1, 2, 3 })          -- (2-1)/(3-1) of 7 steps, rounded
     assert.are.equal("_=#", chart.sparkline({ 1, 2, 3 }, { ascii = true }))
     assert.are.equal("▁▁█", chart.sparkline { 0, 0.1, 10 })
+    local squeeze = require("octopus.cli.commands.usage").squeeze
+    assert.are.same({ 1.5, 3.5 }, squeeze({ 1, 2, 3, 4 }, 2))
+    local year = {}
+    for i = 1, 365 do year[i] = i end
+    local line = squeeze(year, 60)
+    assert.are.equal(60, #line)
+    assert.is_true(line[1] < line[60])
     local cells = {}
     for s = 1, 48 do cells[s] = s end
     cells[10] = nil

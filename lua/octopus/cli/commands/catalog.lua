@@ -33,7 +33,7 @@ function M.products(args, ctx)
       { key = "available_from", title = "From", fmt = day }, { key = "available_to", title = "To", fmt = day },
     },
     rows = rows,
-    after = { ("%d products"):format(#rows) },
+    after = { ("%d product%s"):format(#rows, #rows == 1 and "" or "s") },
   }
 end
 

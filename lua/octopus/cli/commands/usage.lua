@@ -65,9 +65,24 @@ function M.heat_grid(rows, zone)
   return grid
 end
 
+-- at most `cols` values: consecutive values averaged in equal groups (a year of days
+-- fits one terminal line)
+function M.squeeze(values, cols)
+  if #values <= cols then return values end
+  local out, per = {}, #values / cols
+  for i = 1, cols do
+    local a, b = floor((i - 1) * per) + 1, floor(i * per)
+    local sum = 0
+    for j = a, b do sum = sum + values[j] end
+    out[i] = sum / (b - a + 1)
+  end
+  return out
+end
+
 local function summary(ctx, days, total, what)
   local values = {}
   for i, d in ipairs(days) do values[i] = d.value end
+  values = M.squeeze(values, 60)
   local spark = chart.sparkline(values, { ascii = ctx.ascii })
   local missing = 0
   for _, d in ipairs(days) do missing = missing + (48 - d.count) end
