@@ -84,7 +84,7 @@
 -- levy for part of the period), NO_CAPACITY (a per-capacity charge without opts.capacity),
 -- UNSUPPORTED_UNIT (a standing-charge unit type the engine cannot price), GAPS (gaps =
 -- "error"), NO_DATA (project: no readings to average), OVERFLOW (beyond 2^53 units);
--- err.period names the billing period.
+-- err.kind "money"; err.period names the billing period.
 local time = require "octopus.pipeline.time"
 local yen = require "octopus.money.yen"
 local period = require "octopus.money.period"

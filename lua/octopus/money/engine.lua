@@ -20,7 +20,15 @@ local div, mul, muldiv, check = yen.div, yen.mul, yen.muldiv, yen.check
 
 local M = {}
 local HH, DAY = 1800, 86400
-M.KIND = "decode" -- errors' kind for missing data (the data lacks what a bill needs)
+M.KIND = "money" -- errors' kind for missing data (the data lacks what a bill needs)
+
+-- the bill engine's stable codes, in the one table (octopus.pipeline.errors.CODES)
+errors.define("NO_PRICE", "money", "no price for part of the period", false)
+errors.define("NO_CAPACITY", "money", "a per-capacity charge without the contracted capacity", false)
+errors.define("UNSUPPORTED_UNIT", "money", "a standing-charge unit type the bill engine cannot price", false)
+errors.define("GAPS", "money", "half hours without a reading", false)
+errors.define("NO_DATA", "money", "no readings to project from", false)
+errors.define("OVERFLOW", "money", "beyond the exact range of this Lua", false)
 
 local function fail(code, message, extra)
   local t = { code = code, kind = M.KIND, retryable = false, message = message }
