@@ -11,7 +11,8 @@ describe("#terminal the octopus command in tmux", function()
   local srv, dir, sock, account, seq = nil, nil, nil, nil, 0
 
   local function tmux(args)
-    return helper.run(("tmux -S %s %s"):format(helper.quote(sock), args))
+    -- -u and a UTF-8 locale whatever the caller's: wide characters reach capture-pane intact
+    return helper.run(("LANG=C.UTF-8 LC_ALL=C.UTF-8 tmux -u -S %s %s"):format(helper.quote(sock), args))
   end
   local function screen(escapes)
     return (tmux("capture-pane -p -J " .. (escapes and "-e " or "") .. "-S - -t main"))
