@@ -16,8 +16,9 @@
 -- the export and is returned as err (kind io, code FILE).
 local time = require "octopus.pipeline.time"
 local errors = require "octopus.pipeline.errors"
+local raise = require("octopus.pipeline.usage").raise
 
-local type, error, tostring = type, error, tostring
+local type, tostring = type, tostring
 local floor, fmt, concat = math.floor, string.format, table.concat
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
@@ -47,7 +48,7 @@ local function writer(out)
   if (type(out) == "userdata" or type(out) == "table") and out.write then
     return function(chunk) return out:write(chunk) end
   end
-  error("export: 'out' must be a file handle or a function(chunk)", 3)
+  raise("export: 'out' must be a file handle or a function(chunk)")
 end
 
 local function write_error(err)

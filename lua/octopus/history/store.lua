@@ -41,6 +41,7 @@
 local sqlite = require "octopus.sqlite"
 local time = require "octopus.pipeline.time"
 local errors = require "octopus.pipeline.errors"
+local usage = require "octopus.pipeline.usage"
 
 local type, pairs, ipairs, tostring, error, pcall, setmetatable, select =
   type, pairs, ipairs, tostring, error, pcall, setmetatable, select
@@ -49,6 +50,7 @@ local floor, max = math.floor, math.max
 local getenv, os_time = os.getenv, os.time
 local fmt, concat = string.format, table.concat
 local is_error = errors.is
+local raise = usage.raise
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
 local M = {}
@@ -81,9 +83,19 @@ M.MIGRATIONS = {
   ]],
 }
 
--- The C core's error shape (octopus_push_error): errors.new has no "storage" kind yet.
+-- the storage codes (octopus.sqlite builds all but SCHEMA; kind storage)
+errors.define("BUSY", "storage", "the database is locked by another connection", true)
+errors.define("READONLY", "storage", "the database is read-only", false)
+errors.define("DISK_FULL", "storage", "the disk or database is full", false)
+errors.define("CONSTRAINT", "storage", "a database constraint failed", false)
+errors.define("CANTOPEN", "storage", "the database file cannot be opened", false)
+errors.define("CORRUPT", "storage", "the file is not a valid database", false)
+errors.define("IO", "storage", "a disk I/O error", false)
+errors.define("SQLITE", "storage", "SQLite failed", false)
+errors.define("SCHEMA", "storage", "the database schema is not one this version knows", false)
+
 local function storage_error(code, message)
-  return setmetatable({ code = code, kind = "storage", message = message, retryable = false }, errors.mt)
+  return errors.new { code = code, kind = "storage", message = message }
 end
 M.error = storage_error
 
@@ -215,17 +227,17 @@ end
 ---@param opts table|nil { zone, read_only, busy_timeout }
 function M.open(path, opts)
   opts = opts or {}
-  if type(opts) ~= "table" then error("store.open: 'opts' must be a table", 2) end
+  if type(opts) ~= "table" then raise("store.open: 'opts' must be a table") end
   for k in pairs(opts) do
     if k ~= "zone" and k ~= "read_only" and k ~= "busy_timeout" then
-      error("store.open: unknown option '" .. tostring(k) .. "'", 2)
+      raise("store.open: unknown option '" .. tostring(k) .. "'")
     end
   end
   if path == nil then
     path = M.default_path()
-    if not path then error("store.open: no 'path' and neither XDG_DATA_HOME nor HOME is set", 2) end
+    if not path then raise("store.open: no 'path' and neither XDG_DATA_HOME nor HOME is set") end
   elseif type(path) ~= "string" or path == "" then
-    error("store.open: 'path' must be a file name", 2)
+    raise("store.open: 'path' must be a file name")
   end
   local zone = time.zone(opts.zone)
   local db, err = sqlite.open(path, { mode = opts.read_only and "ro" or "rwc", private = true,
@@ -263,7 +275,7 @@ end
 
 local function check_spin(spin, fname)
   if type(spin) ~= "string" or spin == "" then
-    error("store:" .. fname .. ": 'spin' must be a supply point number (a string)", 3)
+    raise("store:" .. fname .. ": 'spin' must be a supply point number (a string)")
   end
 end
 
@@ -271,7 +283,7 @@ end
 -- supply points
 
 function Store:put_supply_point(sp)
-  if type(sp) ~= "table" then error("store:put_supply_point: expected a table { spin, account, area }", 2) end
+  if type(sp) ~= "table" then raise("store:put_supply_point: expected a table { spin, account, area }") end
   check_spin(sp.spin, "put_supply_point")
   return self:transaction(function()
     local st = prepare(self, "sp_put", [[INSERT INTO supply_points (spin, account, area, supply_start, updated_at)
@@ -326,15 +338,15 @@ end
 ---@return table|nil counts { added, revised, unchanged }
 function Store:put_rows(spin, rows, opts)
   check_spin(spin, "put_rows")
-  if type(rows) ~= "table" then error("store:put_rows: 'rows' must be an array of readings", 2) end
+  if type(rows) ~= "table" then raise("store:put_rows: 'rows' must be an array of readings") end
   opts = opts or {}
   local covered = opts.covered
   if covered ~= nil and (type(covered) ~= "table" or type(covered[1]) ~= "number" or type(covered[2]) ~= "number") then
-    error("store:put_rows: option 'covered' must be { from, to } (epoch seconds)", 2)
+    raise("store:put_rows: option 'covered' must be { from, to } (epoch seconds)")
   end
   for i, r in ipairs(rows) do
     if type(r) ~= "table" or type(r.start_at) ~= "number" or type(r.value) ~= "number" then
-      error("store:put_rows: row " .. i .. " needs numeric start_at and value", 2)
+      raise("store:put_rows: row " .. i .. " needs numeric start_at and value")
     end
   end
   local fetched_at = opts.fetched_at or os_time()
@@ -390,16 +402,19 @@ end
 ---------------------------------------------------------------------------
 -- reading
 
+-- an error message without its "file:line: " position
+local function bare(msg) return (tostring(msg):gsub("^[^:]*:%d+: ", "")) end
+
 -- from/to options -> epochs (defaults: everything)
 local function range(self, opts, fname)
   opts = opts or {}
-  if type(opts) ~= "table" then error("store:" .. fname .. ": options must be a table { from =, to = }", 3) end
+  if type(opts) ~= "table" then raise("store:" .. fname .. ": options must be a table { from =, to = }") end
   local zone = opts.zone and time.zone(opts.zone) or self.zone
   local function read(k, default)
     local v = opts[k]
     if v == nil then return default end
     local ok, t = pcall(time.parse, v, zone)
-    if not ok then error("store:" .. fname .. ": option '" .. k .. "': " .. tostring(t), 3) end
+    if not ok then raise("store:" .. fname .. ": option '" .. k .. "': " .. bare(t)) end
     return t
   end
   return read("from", -2 ^ 52), read("to", 2 ^ 52), zone
@@ -411,11 +426,11 @@ function Store:rows(spin, opts)
   local cols = ROW_COLS
   if opts and opts.fields ~= nil then
     if type(opts.fields) ~= "table" or #opts.fields == 0 then
-      error("store:rows: option 'fields' must be a non-empty array of row field names", 2)
+      raise("store:rows: option 'fields' must be a non-empty array of row field names")
     end
     local sql = {}
     for i, f in ipairs(opts.fields) do
-      sql[i] = FIELD_SQL[f] or error("store:rows: unknown field '" .. tostring(f) .. "'", 2)
+      sql[i] = FIELD_SQL[f] or raise("store:rows: unknown field '" .. tostring(f) .. "'")
     end
     cols = concat(sql, ", ")
   end

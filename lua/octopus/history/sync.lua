@@ -30,6 +30,7 @@
 local time = require "octopus.pipeline.time"
 local errors = require "octopus.pipeline.errors"
 local async_pcall = require("octopus.async").pcall
+local raise = require("octopus.pipeline.usage").raise
 
 local type, ipairs, pairs, tostring, error, pcall = type, ipairs, pairs, tostring, error, pcall
 local floor, min = math.floor, math.min
@@ -49,7 +50,8 @@ local HALF, DAY = 1800, 86400
 local OPTS = { supply_point = "string", from = true, window_days = "number", concurrency = "number",
                reread_days = "number", progress = "function", now = "number" }
 
-local function usage(msg) error("sync: " .. msg, 3) end
+local function usage(msg) raise("sync: " .. msg) end
+local function bare(msg) return (tostring(msg):gsub("^[^:]*:%d+: ", "")) end
 
 -- a store query's result, or its error object raised (M.sync turns it into nil, err)
 local function q(v, err)
@@ -112,8 +114,8 @@ local function resolve(client, store, account, opts, report)
     end
     local spins = {}
     for i, sp in ipairs(sps) do spins[i] = sp.spin end
-    error("sync: account " .. account .. " has " .. #sps .. " supply points (" .. concat(spins, ", ") ..
-      "): choose one with the 'supply_point' option", 0)
+    raise("sync: account " .. account .. " has " .. #sps .. " supply points (" .. concat(spins, ", ") ..
+      "): choose one with the 'supply_point' option")
   end
   local ok, perr = store:put_supply_point { spin = chosen.spin, account = account,
     area = chosen.spin:match("^%d%d"), supply_start = chosen.supply_start }
@@ -185,7 +187,7 @@ function run(client, store, account, opts, report)
   local from
   if opts.from ~= nil then
     local ok, t = pcall(time.parse, opts.from, zone)
-    if not ok then usage("option 'from': " .. tostring(t)) end
+    if not ok then usage("option 'from': " .. bare(t)) end
     from = t
   end
   local now = opts.now or os_time()
