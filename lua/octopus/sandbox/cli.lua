@@ -76,6 +76,13 @@ end
 
 -- The human-readable settings: what to paste into octopus.new{...} and into a shell.
 function M.settings_text(info, prog)
+  if next(info.credentials or {}) == nil then      -- not the Kraken look-alike (e.g. echo)
+    local out = { ("%s listening (pid %s)"):format(prog, tostring(info.pid)), "  http:    " .. info.http }
+    if info.https then out[#out + 1] = "  https:   " .. info.https end
+    if info.ca_file then out[#out + 1] = "  ca_file: " .. info.ca_file end
+    out[#out + 1] = "stop with Ctrl-C or: curl -X POST " .. info.http .. "/_sandbox/shutdown"
+    return table.concat(out, "\n") .. "\n"
+  end
   local out = { ("%s listening (pid %s)"):format(prog, tostring(info.pid)),
                 "  rest_url:     " .. info.rest_url,
                 "  graphql_url:  " .. info.graphql_url }
