@@ -136,6 +136,44 @@ describe("octopus.history.sync", function()
     s:close()
   end)
 
+  it("a month that closes turns its DAILY rows into MONTHLY revisions, the DAILY kept", function()
+    -- the client's clock and the sandbox's move together: to mid next month, then a month on
+    local clock = require("octopus.pipeline.clock").fake(os.time())
+    local c = octopus.new { api_key = creds.api_key, ca_file = srv.ca_file, rest_url = srv.https .. "/v1/",
+      graphql_url = srv.https .. "/v1/graphql/", clock = clock }
+    local function advance(s)
+      clock:advance(s)
+      assert.equal(200, (srv:admin("POST", "/_sandbox/clock", { advance = s })))
+    end
+    local _, next_month = time.month_window(clock.wall(), c.zone)
+    advance(next_month + 15 * 86400 - math.floor(clock.wall()))
+    local s = assert(store.open(path))
+    local from = time.day_start(clock.wall() - 20 * 86400, c.zone)
+    local first = assert(sync.sync(c, s, account, { from = from }))
+    local month_from = time.month_window(clock.wall(), c.zone)
+    local daily = 0
+    for r in s:rows(spin, { from = month_from }) do
+      assert.equal("DAILY", r.version)
+      daily = daily + 1
+    end
+    assert.is_true(daily >= 15 * 48)
+    advance(31 * 86400)
+    local second = assert(sync.sync(c, s, account, { from = from }))
+    assert.equal(daily, second.revised)
+    assert.is_true(second.added > 0)
+    assert.equal(month_from, second.reread_from)               -- from the oldest DAILY row
+    for r in s:rows(spin, { from = month_from, to = month_from + 86400 }) do
+      assert.equal("MONTHLY", r.version)
+      local revs = s:revisions(spin, r.start_at)
+      assert.equal(1, #revs)
+      assert.equal("DAILY", revs[1].version)
+      assert.equal(r.value_text, revs[1].value_text)
+    end
+    assert.equal(first.to + 31 * 86400, second.to)
+    s:close()
+    c:close()
+  end)
+
   it("returns the API's error with a partial report and keeps what was committed", function()
     local c = client()
     local s = assert(store.open(path))

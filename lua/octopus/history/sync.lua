@@ -6,7 +6,7 @@
 --     -> report | nil, err, partial_report
 --   report = { spin, from, to, reread_from, added, revised, unchanged, windows, requests }
 --
--- What is fetched (client zone, epochs; `to` = the last whole half hour now):
+-- What is fetched (client zone, epochs; `to` = the last whole half hour of the client's clock):
 --  * the backfill: [from, reread_from) minus what earlier syncs fetched in full
 --    (store:coverage). `from` is opts.from, else the supply start the store knows, else
 --    the earliest validFrom of the supply point's active agreements (one Account query,
@@ -48,7 +48,7 @@ M.REREAD_MAX_DAYS = 62
 local HALF, DAY = 1800, 86400
 
 local OPTS = { supply_point = "string", from = true, window_days = "number", concurrency = "number",
-               reread_days = "number", progress = "function", now = "number" }
+               reread_days = "number", progress = "function" }
 
 local function usage(msg) raise("sync: " .. msg) end
 local function bare(msg) return (tostring(msg):gsub("^[^:]*:%d+: ", "")) end
@@ -190,7 +190,7 @@ function run(client, store, account, opts, report)
     if not ok then usage("option 'from': " .. bare(t)) end
     from = t
   end
-  local now = opts.now or os_time()
+  local now = floor(client.clock and client.clock.wall() or os_time())   -- the client's clock (specs fake it)
   local to = floor(now / HALF) * HALF
   local spin, sp = resolve(client, store, account, opts, report)
   if not spin then return nil, sp, report end
@@ -212,7 +212,7 @@ function run(client, store, account, opts, report)
     local rows, err = it:all()
     report.requests = report.requests + (it.windows_done or 0) + (rows and 0 or 1)
     if not rows then return nil, err end
-    local counts, serr = store:put_rows(spin, rows, { covered = { w.from, w.to } })
+    local counts, serr = store:put_rows(spin, rows, { covered = { w.from, w.to }, fetched_at = now })
     if not counts then return nil, serr end
     report.added = report.added + counts.added
     report.revised = report.revised + counts.revised
