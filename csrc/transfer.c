@@ -636,9 +636,12 @@ int octopus_transfer_push_result(lua_State *L, struct octopus_transfer *t, CURLc
         /* before sending: a scheme other than http(s); after: the reply was
          * not HTTP (HTTP/0.9, a status line libcurl cannot read) */
         code = sent ? "PROTOCOL" : "BAD_URL"; break;
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_WEIRD_SERVER_REPLY:    /* header without colon, bad Content-Length */
+    case CURLE_BAD_CONTENT_ENCODING:  /* a body that does not gunzip */
         code = "PROTOCOL"; break;
+    case CURLE_RECV_ERROR:            /* a reset; or (libcurl's only sign) bad chunking */
+        if (strstr(t->errbuf, "chunked-encoding") != NULL) code = "PROTOCOL";
+        break;
     case CURLE_FILESIZE_EXCEEDED:
         too_large = 1; break;
     case CURLE_ABORTED_BY_CALLBACK:

@@ -35,6 +35,11 @@ local CASES = {
   { "garbage_status", "PROTOCOL", "Received HTTP/0.9 when not allowed" },
   { "bad_status", "PROTOCOL", "Unsupported response code in HTTP response" },
   { "two_lengths", "PROTOCOL", "conflicting Content-Length headers in the response" },
+  { "bad_length", "PROTOCOL", "Invalid Content-Length" },
+  { "negative_length", "PROTOCOL", "Invalid Content-Length" },
+  { "no_colon", "PROTOCOL", "Header without colon" },
+  { "bad_gzip", "PROTOCOL", "Error while processing content unencoding" },
+  { "bad_chunk", "PROTOCOL", "Too long hexadecimal number in chunked-encoding" },
   { "long_line", "TOO_LARGE", "response header line exceeds libcurl's limit (102400 bytes)" },
   { "many_headers", "TOO_LARGE", "response headers exceed 262144 bytes" },
   { "huge_headers", "TOO_LARGE", "response headers exceed 262144 bytes" },
@@ -138,7 +143,7 @@ describe("#core replies that break HTTP, through the client", function()
 
   for _, case in ipairs{ { "many_headers", "TOO_LARGE" }, { "long_line", "TOO_LARGE" },
                          { "continue_flood", "TOO_LARGE" }, { "http09", "PROTOCOL" },
-                         { "two_lengths", "PROTOCOL" } } do
+                         { "two_lengths", "PROTOCOL" }, { "bad_chunk", "PROTOCOL" } } do
     local name, code = case[1], case[2]
     it(("returns %s for %s, blocking and in a task, sent once"):format(code, name), function()
       local client = client_for(name)

@@ -19,6 +19,11 @@
 --   /continue_flood  20 000 "HTTP/1.1 100 Continue" responses, then a 200
 --   /two_lengths     Content-Length: 5 and Content-Length: 6
 --   /same_lengths    Content-Length: 5 twice (allowed: RFC 9110 8.6)
+--   /bad_gzip        Content-Encoding: gzip on a body that is not
+--   /bad_length      Content-Length: abc
+--   /negative_length Content-Length: -5
+--   /bad_chunk       a chunk size of 20 hex digits
+--   /no_colon        a header line without a colon
 --   /ok              a plain 200 with a body
 local socket = require "socket"
 
@@ -58,6 +63,15 @@ local routes = {
     return "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n" .. BODY
   end,
   ok = function() return "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" .. BODY end,
+  bad_gzip = function()
+    return "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 12\r\n\r\nnot gzip!!!!"
+  end,
+  bad_length = function() return "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n" .. BODY end,
+  negative_length = function() return "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n" .. BODY end,
+  bad_chunk = function()
+    return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\nabc"
+  end,
+  no_colon = function() return "HTTP/1.1 200 OK\r\nNoColonHere\r\nContent-Length: 5\r\n\r\n" .. BODY end,
 }
 
 -- Reads one request head (+ body); returns the path, or nil when the client went away.
