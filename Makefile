@@ -89,15 +89,17 @@ lint:
 
 test-lua:
 	OCTOPUS_LUA=lua5.4 lua5.4 $(BUSTED_RUN) --lua=lua5.4 spec
+# The terminal and browser specs drive bin/octopus, which runs on Lua 5.4: once is enough.
 test-jit:
-	OCTOPUS_LUA=luajit luajit $(BUSTED_RUN) spec
+	OCTOPUS_LUA=luajit luajit $(BUSTED_RUN) --exclude-tags=terminal spec
 # The same specs on the older ABIs (each with its own core build); the real-host
-# specs (Neovim, LÖVE) are LuaJIT-only and already ran under test-jit.
+# specs (Neovim, LÖVE) are LuaJIT-only and already ran under test-jit, the terminal ones
+# under test-lua.
 COMPAT_LUAS := lua5.3 lua5.2 lua5.1
 test-compat:
 	@fail=0; for l in $(COMPAT_LUAS); do \
 	  $(MAKE) --no-print-directory build LUA=$$l >/dev/null || fail=1; \
-	  OCTOPUS_LUA=$$l $$l $(BUSTED_RUN) --lua=$$l --exclude-tags=hosts spec || fail=1; done; exit $$fail
+	  OCTOPUS_LUA=$$l $$l $(BUSTED_RUN) --lua=$$l --exclude-tags=hosts,terminal spec || fail=1; done; exit $$fail
 
 # The C-facing specs under AddressSanitizer + UndefinedBehaviorSanitizer.
 ASAN_SO := build/asan/octopus/core.so
