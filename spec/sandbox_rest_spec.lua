@@ -54,6 +54,15 @@ describe("the sandbox REST API", function()
   lazy_teardown(function() if srv then srv:stop() end end)
 
   describe("products", function()
+    it("answers a query value that decodes to invalid UTF-8 with its 400, not a 500", function()
+      local status, body = get("/v1/products/?is_green=%FF")
+      assert.equal(400, status)
+      assert.equal('Invalid is_green "\239\191\189": use true or false.', body.detail)  -- U+FFFD
+      status, body = get("/v1/products/?available_at=%FF%FE")
+      assert.equal(400, status)
+      assert.matches("^Invalid datetime for available_at", body.detail)
+    end)
+
     it("answers a Host with a non-UTF-8 byte with 400 (links are built from Host)", function()
       local c = helper.connect(srv.http)
       assert(c:send("GET /v1/products/ HTTP/1.1\r\nHost: 127.0.0.1\255:1\r\nConnection: close\r\n\r\n"))

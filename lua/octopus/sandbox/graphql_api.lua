@@ -20,6 +20,7 @@ local gql = require "octopus.sandbox.graphql"
 local jwt = require "octopus.sandbox.jwt"
 local resolvers = require "octopus.sandbox.resolvers"
 local RateLimit = require "octopus.sandbox.ratelimit"
+local reply = require("octopus.sandbox.json_reply").reply
 
 local fail = resolvers.fail
 
@@ -180,12 +181,6 @@ function M.new(state)
   table.insert(state.reset_hooks, function() rl:reset() end)
 
   local api = { tokens = tokens, ratelimit = rl, schema = schema }
-
-  local function reply(status, body, extra)
-    local headers = { ["Content-Type"] = "application/json" }
-    for k, v in pairs(extra or {}) do headers[k] = v end
-    return { status = status, headers = headers, body = json.encode(body) }
-  end
 
   local function request_error(status, message, locations, extra)
     local e = json.object{ message = message,

@@ -16,10 +16,37 @@ M.json = json
 
 local JSON_TYPE = "application/json"
 
+-- s with every invalid UTF-8 sequence replaced by U+FFFD
+local function scrub(s)
+  local out, i = {}, 1
+  while true do
+    local n, bad = utf8.len(s, i)
+    if n then out[#out + 1] = s:sub(i) break end
+    out[#out + 1] = s:sub(i, bad - 1)
+    out[#out + 1] = "\u{FFFD}"
+    i = bad + 1
+  end
+  return table.concat(out)
+end
+
+-- a copy of v whose strings are valid UTF-8 (keeps json.array/json.object marks)
+local function scrubbed(v)
+  if type(v) == "string" then return scrub(v) end
+  if type(v) ~= "table" then return v end
+  local t = {}
+  for k, x in pairs(v) do t[scrubbed(k)] = scrubbed(x) end
+  return setmetatable(t, getmetatable(v))
+end
+
+-- A reply echoes request text (a query value in an error message, say), and
+-- octopus.core.json rightly refuses invalid UTF-8: such text is scrubbed rather than
+-- turned into a 500.
 function M.reply(status, value, headers)
   local h = { ["Content-Type"] = JSON_TYPE }
   for k, v in pairs(headers or {}) do h[k] = v end
-  return { status = status, headers = h, body = json.encode(value) }
+  local ok, body = pcall(json.encode, value)
+  if not ok then body = json.encode(scrubbed(value)) end
+  return { status = status, headers = h, body = body }
 end
 
 function M.detail(status, message, headers)
