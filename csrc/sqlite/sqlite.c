@@ -421,6 +421,9 @@ static int bind_one(lua_State *L, Stmt *s, int n, int idx, int argno, sqlite3_de
     default:
         break;
     }
+    /* clear first: with SQLITE_STATIC, earlier parameters point into values the
+     * raise lets go of, and a later step must never read them */
+    sqlite3_clear_bindings(st);
     return luaL_argerror(L, argno, lua_pushfstring(L, "cannot bind a %s", luaL_typename(L, idx)));
 }
 
@@ -451,13 +454,19 @@ static int bind_args(lua_State *L, Stmt *s, int from, sqlite3_destructor_type ke
                     n = sqlite3_bind_parameter_index(s->st, lua_tostring(L, -1));
                     lua_pop(L, 1);
                 }
-                if (n == 0) return luaL_error(L, "bind: the statement has no parameter named '%s'", k);
+                if (n == 0) {
+                    sqlite3_clear_bindings(s->st);
+                    return luaL_error(L, "bind: the statement has no parameter named '%s'", k);
+                }
             } else if (lua_type(L, -2) == LUA_TNUMBER) {
                 lua_Number x = lua_tonumber(L, -2);
-                if (x != floor(x) || x < 1 || x > nparams)
+                if (x != floor(x) || x < 1 || x > nparams) {
+                    sqlite3_clear_bindings(s->st);
                     return luaL_error(L, "bind: no parameter at position %f", (double)x);
+                }
                 n = (int)x;
             } else {
+                sqlite3_clear_bindings(s->st);
                 return luaL_error(L, "bind: parameter keys must be names or positions");
             }
             rc = bind_one(L, s, n, lua_gettop(L), from, keep);

@@ -232,7 +232,10 @@ function run(client, store, account, opts, report)
       if errs and errs[i] then first_err = errs[i]; break end
     end
   end
-  if first_err then return nil, first_err, report end
+  if first_err then
+    if not errors.is(first_err) then error(first_err, 0) end   -- a raise inside a window's task
+    return nil, first_err, report
+  end
   return report
 end
 
