@@ -96,6 +96,24 @@ describe("error codes", function()
     end
   end)
 
+  it("lists every code in the README's table, under each of its kinds", function()
+    local f = assert(io.open("README.md"))
+    local readme = f:read("*a")
+    f:close()
+    local rows = {}
+    for kind, codes in readme:gmatch("\n| (%l[%l_]*) | ([^\n]+) |") do rows[kind] = codes end
+    local missing = {}
+    for code, c in pairs(errors.CODES) do
+      for kind in c[1]:gmatch("%S+") do
+        if not (rows[kind] and rows[kind]:find("%f[%w_]" .. code .. "%f[^%w_]")) then
+          missing[#missing + 1] = kind .. ": " .. code
+        end
+      end
+    end
+    table.sort(missing)
+    assert.are.same({}, missing)
+  end)
+
   it("knows HTTP_<status> and Kraken's pass-through codes, and nothing made up", function()
     assert.is_true(errors.known("HTTP_418", "http"))
     assert.is_true(errors.known("KT-CT-1201", "graphql"))
