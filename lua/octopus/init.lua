@@ -24,6 +24,15 @@ local rest = {
 
 local pairs, setmetatable = pairs, setmetatable
 
+---@class octopus
+---@field json table         the JSON codec (octopus.core.json: decode, encode, array, object, null)
+---@field null lightuserdata JSON null in decoded values (== cjson.null): test with v == octopus.null
+---@field time octopus.time
+---@field errors octopus.errors
+---@field clock octopus.clock
+---@field readings octopus.readings
+---@field version string     "0.1.0"
+---@field Client octopus.Client the Client class (pipeline methods + the domains')
 local M = {
   json = core.json,
   null = core.json.null,   -- JSON null in decoded values (== cjson.null): test with v == octopus.null
@@ -35,6 +44,22 @@ local M = {
 }
 
 -- the Client class: the pipeline's methods, then each layer's
+---The Client class: octopus.pipeline.client's methods plus the ones each domain
+---exports in `methods` (octopus.graphql, octopus.async), installed here.
+---@class octopus.Client
+---@field graphql fun(self: octopus.Client, document: string, variables?: table, opts?: table): table?, octopus.Error?
+---@field viewer fun(self: octopus.Client): octopus.Viewer?, octopus.Error?
+---@field account fun(self: octopus.Client, number: string): octopus.Account?, octopus.Error?
+---@field postal_areas fun(self: octopus.Client, postcode: string): octopus.PostalArea[]?, octopus.Error?
+---@field tariff_summary fun(self: octopus.Client, grid: string, product?: string): table[]?, octopus.Error?
+---@field rate_limit fun(self: octopus.Client): octopus.RateLimit?, octopus.Error?
+---@field connection fun(self: octopus.Client, doc: string, vars?: table, path: string|table, opts?): octopus.Connection
+---@field login fun(self: octopus.Client, credentials?: octopus.Credentials): true?, octopus.Error?
+---@field token_state fun(self: octopus.Client): octopus.TokenState|nil
+---@field readings fun(self: octopus.Client, account: string, opts: octopus.ReadingsOptions): octopus.Readings
+---@field spawn fun(self: octopus.Client, fn: fun(...): ..., ...: any): octopus.Task
+---@field poll fun(self: octopus.Client, timeout_ms?: number): integer
+---@field map fun(self: octopus.Client, items: any[], fn: fun(item: any, i: integer): any, opts?: table): any[], table?
 local Client = { __name = "octopus.Client" }
 for k, v in pairs(pipeline.Client) do Client[k] = v end
 for _, methods in pairs { graphql.methods, async.methods } do
@@ -43,8 +68,35 @@ end
 Client.__index = Client
 M.Client = Client
 
+---The options of octopus.new (pipeline.OPTIONS + graphql.OPTIONS; anything else raises).
+---@class octopus.Options
+---@field api_key? string            REST Basic auth; also a GraphQL login (APIKey)
+---@field email? string              GraphQL login with password
+---@field password? string
+---@field organization_secret_key? string
+---@field pre_signed_key? string
+---@field refresh_token? string      seeds the token state (no primary credential needed)
+---@field rest_url? string           default https://api.oejp-kraken.energy/v1/ (given alone, graphql_url is derived)
+---@field graphql_url? string        default https://api.oejp-kraken.energy/v1/graphql/
+---@field timezone? string           "Asia/Tokyo" (default), "UTC", "+HH:MM" (fixed offsets only)
+---@field timeout? number            seconds per attempt, default 30 (> 0)
+---@field connect_timeout? number    seconds, default 10 (> 0)
+---@field retries? integer           retries after the first attempt, default 3
+---@field max_retry_time? number     seconds all retries may take, default 60
+---@field backoff? { base?: number, cap?: number } full-jitter backoff, default { base = 0.5, cap = 30 }
+---@field ca_file? string            PEM bundle to verify TLS with
+---@field user_agent? string         default "octopus/<version>"
+---@field log? fun(event: table)     one table per attempt (method, url redacted, status, time, ...)
+---@field clock? octopus.Clock       default octopus.clock.system(); octopus.clock.fake() in specs
+---@field on_token? fun(state: octopus.TokenState) called with a copy after every login and refresh
+---@field token_state? octopus.TokenState restores a saved token state
+---@field token_file? string         keep the token state in this file (0600 in a 0700 directory)
 local SPECS = { pipeline.OPTIONS, graphql.OPTIONS }
 
+---Makes a client: checks every layer's options (an unknown or mistyped one raises,
+---naming it, at your line), builds the Client and puts the REST modules on it. No I/O.
+---@param opts? octopus.Options
+---@return octopus.Client client
 function M.new(opts)
   opts = options.check(opts, SPECS, "octopus.new")
   local client = pipeline.new(opts, Client)

@@ -55,6 +55,9 @@ local cresume, cyield, crunning, cstatus, ccreate =
   coroutine.resume, coroutine.yield, coroutine.running, coroutine.status, coroutine.create
 local cclose = coroutine.close
 
+---@class octopus.async
+---@field DEFAULT_CONCURRENCY integer 64
+---@field methods table<string, function> spawn, poll, map: installed on the Client by the facade
 local M = {}
 M.DEFAULT_CONCURRENCY = 64
 
@@ -64,10 +67,25 @@ local function pack(...) return { n = select("#", ...), ... } end
 
 local cancelled_error = transport.cancelled_error
 
+---A task: a coroutine in which every client call yields instead of blocking.
+---@class octopus.Task
+---@field status "running"|"ok"|"failed"|"cancelled"
+---@field err? octopus.Error         why it failed or was cancelled (TASK_ERROR when fn raised)
+---@field results? table             fn's results, packed ({ n = ... }), once ok
 local Task = {}
 Task.__index = Task
 Task.__name = "octopus.Task"
 
+---One per client (octopus.async.attach): tasks, timers and the core.multi they share.
+---Host adapters (octopus.nvim, octopus.love) use multi, dispatch, tick, next_wakeup_ms,
+---changed, closed and on_close.
+---@class octopus.Scheduler
+---@field client octopus.Client
+---@field multi table                the core.multi
+---@field limit integer              transfers in flight at most (concurrency)
+---@field live integer               tasks still running
+---@field closed? boolean
+---@field changed fun()              hook: work was added (adapters re-arm their timer)
 local Scheduler = {}
 Scheduler.__index = Scheduler
 
@@ -76,6 +94,7 @@ Scheduler.__index = Scheduler
 ---------------------------------------------------------------------------
 
 -- the task of this scheduler whose coroutine is running, or nil
+---@return octopus.Task|nil task the task of this scheduler whose coroutine is running
 function Scheduler:running_task()
   local t = self.current
   if t and task_of[crunning() or false] == t then return t end
@@ -97,6 +116,8 @@ Scheduler.suspend = function(_, task, unwait) return suspend(task, unwait) end
 
 -- wake(task, ...): a parked task resumes with ... from the next run of the queue
 -- (a task is woken once per suspension; a second wake is ignored)
+---@param task octopus.Task
+---@param ... any the values suspend returns in the task
 function Scheduler:wake(task, ...)
   if not task.parked then return end
   task.unwait, task.parked = nil, false
@@ -107,6 +128,8 @@ end
 local finish
 
 -- resumes task's coroutine with the packed values r
+---@param task octopus.Task
+---@param r table packed values ({ n = ... })
 function Scheduler:resume(task, r)
   if task.status ~= "running" then return end
   local prev = self.current
@@ -122,6 +145,7 @@ function Scheduler:resume(task, r)
 end
 
 -- runs due timers and the ready queue; delivers on_done callbacks
+---Runs due timers and the ready queue, then the on_done callbacks.
 function Scheduler:run_due()
   local now = self.clock.mono()
   local timers, i = self.timers, 1
@@ -143,6 +167,7 @@ function Scheduler:run_due()
 end
 
 -- runs the queued on_done callbacks; each registered fn runs once
+---Runs the queued on_done callbacks.
 function Scheduler:deliver_done()
   local dq = self.done_q
   while dq[1] do
@@ -154,6 +179,7 @@ function Scheduler:deliver_done()
 end
 
 -- ms until something needs this scheduler (a timer, the ready queue, curl), -1: nothing
+---@return integer ms until something needs this scheduler (0: now), -1: nothing
 function Scheduler:next_wakeup_ms()
   if self.ready[1] or self.done_q[1] or self.yielded[1] then return 0 end
   local ms = self.multi:timeout()
@@ -167,6 +193,9 @@ function Scheduler:next_wakeup_ms()
 end
 
 -- a timer calling fire() once, from run_due, after seconds; -> handle (for cancel_timer)
+---@param seconds number on the client's clock
+---@param fire fun() called once, from run_due
+---@return table timer a handle for cancel_timer
 function Scheduler:add_timer(seconds, fire)
   local tm = { at = self.clock.mono() + seconds, fire = fire }
   self.timers[#self.timers + 1] = tm
@@ -174,6 +203,7 @@ function Scheduler:add_timer(seconds, fire)
   return tm
 end
 
+---@param tm table a handle from add_timer
 function Scheduler:cancel_timer(tm)
   for i, x in ipairs(self.timers) do
     if x == tm then remove(self.timers, i) return end
@@ -181,6 +211,8 @@ function Scheduler:cancel_timer(tm)
 end
 
 -- dispatches multi completions to the tasks waiting on them
+---Hands core.multi completions to the tasks waiting on them.
+---@param completions table[] as m:perform / m:poll / m:socket_action return them
 function Scheduler:dispatch(completions)
   for i = 1, #completions do
     local c = completions[i]
@@ -197,6 +229,7 @@ end
 -- before the multi goes (the running task itself, if any, finishes on its own).
 -- closed is set first, so nothing (a map's next item) starts while tasks unwind;
 -- their on_done callbacks run here unless close was called from inside a task.
+---client:close(): every running task ends with CANCELLED, then the multi closes.
 function Scheduler:shutdown()
   if self.closed then return end
   self.closed = true
@@ -214,10 +247,13 @@ end
 
 -- sched:on_close(fn): fn() runs when the scheduler shuts down, before the multi closes
 -- (host adapters close their handles on curl's sockets there)
+---@param fn fun() runs when the scheduler shuts down, before the multi closes
 function Scheduler:on_close(fn) self.close_hooks[#self.close_hooks + 1] = fn end
 
 -- runs the tasks that yielded on their own (ticks) and everything due; for host
 -- adapters that drive the multi themselves (octopus.nvim)
+---Runs the tasks that yielded on their own and everything due (adapters that drive the
+---multi themselves call it).
 function Scheduler:tick()
   local y = self.yielded
   if y[1] then
@@ -228,6 +264,8 @@ function Scheduler:tick()
 end
 
 -- client:poll(timeout_ms): waits up to timeout_ms (default 0) for progress -> live tasks
+---@param timeout_ms? number waits up to this long for progress (default 0)
+---@return integer live the tasks still running
 function Scheduler:poll(timeout_ms)
   if self:running_task() then usage.raise("client:poll: called from inside a task (use task:wait)") end
   if self.closed then self:deliver_done() return 0 end
@@ -251,6 +289,8 @@ function Scheduler:poll(timeout_ms)
 end
 
 -- the concurrency semaphore (FIFO): a slot per transfer in flight
+---Waits (parks task) for a transfer slot: at most `limit` in flight, FIFO.
+---@param task octopus.Task
 function Scheduler:acquire_slot(task)
   if self.in_flight < self.limit and not self.slot_q[1] then
     self.in_flight = self.in_flight + 1
@@ -264,6 +304,7 @@ function Scheduler:acquire_slot(task)
   task.slot_handoff = nil  -- release_slot handed its slot over: in_flight counts us
 end
 
+---Frees a transfer slot (or hands it to the next waiting task).
 function Scheduler:release_slot()
   local nxt = remove(self.slot_q, 1)
   if nxt then
@@ -302,6 +343,8 @@ function finish(self, task, out, status)
 end
 
 -- sched:new_task(f) -> a live task that runs f() from its first resume
+---@param f fun(): ... the task's body, run from its first resume
+---@return octopus.Task task
 function Scheduler:new_task(f)
   local task = setmetatable({ sched = self, status = "running", waiters = {}, internal = {} }, Task)
   task.co = ccreate(f)
@@ -312,6 +355,9 @@ function Scheduler:new_task(f)
 end
 
 -- sched:spawn(fn, ...) -> task; fn runs now, up to its first yield
+---@param fn fun(...): ... runs now, up to its first I/O
+---@param ... any fn's arguments
+---@return octopus.Task task
 function Scheduler:spawn(fn, ...)
   if type(fn) ~= "function" then usage.raise("client:spawn: expected a function") end
   if self.closed then usage.raise("client:spawn: the client is closed") end
@@ -322,15 +368,20 @@ function Scheduler:spawn(fn, ...)
   return task
 end
 
+---@return boolean done the task has ended (ok, failed or cancelled)
 function Task:done() return self.status ~= "running" end
 
 -- task:result() -> fn's results | nil, err (raises while the task runs)
+---fn's results once ok; raises while the task runs.
+---@return any ... fn's results, or nil, err (failed or cancelled)
 function Task:result()
   if self.status == "running" then usage.raise("task:result: the task is still running") end
   if self.status == "ok" then return unpack(self.results, 1, self.results.n) end
   return nil, self.err
 end
 
+---Outside a task: drives client:poll until this one ends; inside one: yields until then.
+---@return any ... fn's results, or nil, err (CANCELLED, TIMEOUT, TASK_ERROR, or fn's own)
 function Task:wait()
   local sched = self.sched
   local me = sched:running_task()
@@ -354,6 +405,8 @@ end
 
 -- task:on_done(fn): fn(task) once, from poll, once the task has ended (also if it
 -- already has); a later on_done before delivery replaces fn
+---@param fn fun(task: octopus.Task) runs once, from poll, when the task has ended (also if it already has)
+---@return octopus.Task self
 function Task:on_done(fn)
   if type(fn) ~= "function" then usage.raise("task:on_done: expected a function") end
   self.on_done_fn = fn
@@ -368,6 +421,9 @@ end
 
 -- task:cancel([err]) -> true if it was running: stops its transfer, ends it with err
 -- (default CANCELLED); a task cancelling itself raises that error.
+---Stops the task's transfer and ends it with e (default CANCELLED) at once.
+---@param e? octopus.Error
+---@return boolean cancelled false when it had already ended
 function Task:cancel(e)
   if self.status ~= "running" then return false end
   local sched = self.sched
@@ -397,6 +453,9 @@ function Task:cancel(e)
 end
 
 -- task:set_timeout(seconds): a deadline; past it the task is cancelled with TIMEOUT
+---Past `seconds` (the client's clock) the task is cancelled with TIMEOUT.
+---@param seconds number >= 0
+---@return octopus.Task self
 function Task:set_timeout(seconds)
   if type(seconds) ~= "number" or seconds < 0 then usage.raise("task:set_timeout: seconds must be >= 0") end
   local sched = self.sched
@@ -410,6 +469,7 @@ function Task:set_timeout(seconds)
   return self
 end
 
+---@return string
 function Task:__tostring() return "octopus.Task (" .. self.status .. ")" end
 
 ---------------------------------------------------------------------------
@@ -420,9 +480,17 @@ local function scheduler_of(client)
   if transport.is(tr) then return tr.sched end
   return nil
 end
+---The client's scheduler, nil before attach.
+---@type fun(client: octopus.Client): octopus.Scheduler|nil
 M.scheduler = scheduler_of
+---pcall that a task can yield through (PUC 5.1 too).
+---@type fun(f: function, ...: any): boolean, ...
 M.pcall = transport.pcall   -- a pcall tasks can yield through, also on PUC Lua 5.1
 
+---Makes client non-blocking inside tasks (spawn, poll and map attach on first use).
+---@param client octopus.Client
+---@param opts? { concurrency?: integer, max_connections?: integer, max_host_connections?: integer }
+---@return octopus.Scheduler sched
 function M.attach(client, opts)
   if type(client) ~= "table" or type(client.request) ~= "function" then
     usage.raise("octopus.async: expected a client")
@@ -459,8 +527,17 @@ function M.attach(client, opts)
   return sched
 end
 
+---client:spawn(fn, ...): runs fn(...) in a new task, now, up to its first I/O.
+---@param client octopus.Client
+---@param fn fun(...): ...
+---@param ... any
+---@return octopus.Task task
 function M.spawn(client, fn, ...) return M.attach(client):spawn(fn, ...) end
 
+---client:poll(timeout_ms): drives everything in flight, waiting up to timeout_ms.
+---@param client octopus.Client
+---@param timeout_ms? number default 0
+---@return integer live tasks still running
 function M.poll(client, timeout_ms)
   local sched = scheduler_of(client)
   if not sched then return 0 end
@@ -468,6 +545,14 @@ function M.poll(client, timeout_ms)
 end
 
 -- client:map(items, fn, { concurrency = 8 }) -> results, errs | nil (octopus.async.map)
+---client:map(items, fn, opts): fn(item, i) for each item, each in its own task, at most
+---`concurrency` (8) at once. Blocks outside a task, yields inside one.
+---@param client octopus.Client
+---@param items any[]
+---@param fn fun(item: any, i: integer): any, octopus.Error?
+---@param opts? { concurrency?: integer }
+---@return any[] results results[i] = fn's first result
+---@return table<integer, octopus.Error>|nil errs errs[i]: item i's error (raised, or nil, err); nil when none failed
 function M.map(client, items, fn, opts)
   if type(items) ~= "table" then usage.raise("client:map: items must be a table") end
   if type(fn) ~= "function" then usage.raise("client:map: fn must be a function") end

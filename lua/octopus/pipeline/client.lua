@@ -49,6 +49,27 @@ M.DEFAULTS = {
 }
 local DEFAULTS = M.DEFAULTS
 
+---A client: settings, transport and clock (credentials live in octopus.pipeline.private,
+---never here). The facade adds the domains' methods (see lua/octopus/init.lua) and the
+---REST modules below.
+---@class octopus.Client
+---@field rest_url string            with a trailing slash
+---@field graphql_url string
+---@field timezone string            the zone's name ("Asia/Tokyo")
+---@field zone octopus.Zone          the zone every time is read and written in
+---@field timeout number
+---@field connect_timeout number
+---@field retries integer
+---@field max_retry_time number
+---@field clock octopus.Clock
+---@field transport octopus.Transport
+---@field products octopus.Products
+---@field tariffs octopus.Tariffs
+---@field industry octopus.Industry
+---@field quotes octopus.Quotes
+---@field accounts octopus.Accounts
+---@field electricity octopus.Electricity
+---@field gas octopus.Gas
 local Client = { __name = "octopus.Client" }
 Client.__index = Client
 M.Client = Client
@@ -92,6 +113,18 @@ local function check(opts)
   if opts.clock then clock_mod.check(opts.clock, "octopus.new: option 'clock'") end
 end
 
+---The transport seam (docs/INTERNALS.md): the blocking one, or octopus.async's.
+---@class octopus.Transport
+---@field send fun(self: octopus.Transport, req: table): integer?, table, string?, octopus.ResponseInfo?
+---@field sleep fun(self: octopus.Transport, seconds: number)
+---@field close? fun(self: octopus.Transport)
+---@field block? fun(url: string, seconds: number, err: octopus.Error)
+---@field wait? fun(inflight: table)
+---@field notify? fun(inflight: table)
+---Builds a client from options already checked against M.OPTIONS (octopus.new does that).
+---@param opts? octopus.Options
+---@param class? table a method table whose __index reaches M.Client (the facade's Client)
+---@return octopus.Client client
 function M.new(opts, class)
   opts = opts or {}
   check(opts)
@@ -128,17 +161,58 @@ function M.new(opts, class)
   return self
 end
 
+---@return string
 function Client:__tostring()
   return "octopus.Client (" .. errors.redact_url(self.rest_url) .. ")"
 end
 
+---Closes the transport (and the async scheduler, cancelling its tasks). Also __close.
+---@return nil
 function Client:close() if self.transport.close then self.transport:close() end end
 Client.__close = Client.close
 
+---One request through the pipeline (auth, retries, errors).
+---@class octopus.Request
+---@field method? string             "GET" (default), "POST", ...
+---@field path? (string|number)[]    segments under rest_url, each percent-encoded
+---@field url? string                an absolute URL on rest_url's or graphql_url's origin
+---@field query? table<string, string|number|boolean>
+---@field body? table|string         a table is sent as JSON
+---@field headers? table<string, string>
+---@field auth? "basic"|"none"|fun(client: octopus.Client, req: octopus.Request): table?, octopus.Error?
+---@field idempotent? boolean        default true for GET/HEAD/PUT/DELETE/OPTIONS (decides retries)
+---@field expect? "json"|"raw"
+---@field timeout? number
+---What client:send returns.
+---@class octopus.Response
+---@field data any                   decoded JSON (true for an empty 2xx body; the text when expect = "raw")
+---@field status integer
+---@field headers table<string, string> lower-cased names
+---@field info octopus.ResponseInfo
+---@class octopus.ResponseInfo
+---@field http_version string
+---@field reused boolean
+---@field total_time number
+---@field connect_time number
+---@field tls_time number
+---@field start_time number
+---@field size integer
+---Sends req through the pipeline -> the decoded body.
+---Errors: network (CONNECT, DNS, TIMEOUT, TLS, TOO_LARGE, BAD_URL, NETWORK, PROTOCOL), http
+---(BLOCKED, NOT_FOUND, VALIDATION, BAD_REQUEST, HTTP_<status>), AUTH/FORBIDDEN, RATE_LIMITED, DECODE.
+---@param req octopus.Request
+---@return any|nil data
+---@return octopus.Error|nil err
 function Client:request(req) return request.data(self, req) end
+---Like client:request, with the status, headers and timing.
+---@param req octopus.Request
+---@return octopus.Response|nil response
+---@return octopus.Error|nil err
 function Client:send(req) return request.send(self, req) end
 
 -- client:iso(v) -> ISO 8601 with the client's zone offset; v is anything time.parse takes
+---@param v octopus.TimeValue anything octopus.time.parse reads
+---@return string iso ISO 8601 with the client's zone offset
 function Client:iso(v)
   return time.format(time.parse(v, self.zone), self.zone)
 end
