@@ -431,6 +431,7 @@ static int bind_one(lua_State *L, Stmt *s, int n, int idx, int argno, sqlite3_de
  * (":name", "@name" or "$name") and by position; otherwise positional.
  * Returns SQLITE_OK or the failing code. */
 static int bind_args(lua_State *L, Stmt *s, int from, sqlite3_destructor_type keep) {
+    /* keep applies to positional values; named ones are always copied */
     int top = lua_gettop(L), nparams, rc = SQLITE_OK, i;
     sqlite3_reset(s->st);
     sqlite3_clear_bindings(s->st);
@@ -469,7 +470,7 @@ static int bind_args(lua_State *L, Stmt *s, int from, sqlite3_destructor_type ke
                 sqlite3_clear_bindings(s->st);
                 return luaL_error(L, "bind: parameter keys must be names or positions");
             }
-            rc = bind_one(L, s, n, lua_gettop(L), from, keep);
+            rc = bind_one(L, s, n, lua_gettop(L), from, SQLITE_TRANSIENT);  /* names allocate */
             lua_pop(L, 1);
         }
         return rc;
@@ -550,25 +551,30 @@ static int stmt_reset(lua_State *L) {
 }
 
 /* stmt:run(binds...): the values stay on this call's stack while it steps, so
- * strings are bound SQLITE_STATIC (no copy) and the bindings are cleared before
- * returning. Binding nothing keeps the previous bindings. Returns the number of
- * rows changed (sqlite3_changes: a number, so truthy) or nil, err. */
+ * positional strings are bound SQLITE_STATIC (no copy); nothing between the bind
+ * and the final sqlite3_clear_bindings allocates in Lua (rows are not built), so
+ * no raise can leave a parameter pointing at a released string. Binding nothing
+ * keeps the previous bindings. Returns the number of rows changed (sqlite3_changes:
+ * a number, so truthy) or nil, err. */
 static int stmt_run(lua_State *L) {
     Stmt *s = check_stmt(L);
-    int has_args = lua_gettop(L) >= 2, rc, n;
-    rc = has_args ? bind_args(L, s, 2, SQLITE_STATIC) : (sqlite3_reset(s->st), SQLITE_OK);
-    if (rc != SQLITE_OK) {
-        sqlite3_clear_bindings(s->st);
-        return push_db_error(L, s->db->db, rc, "bind");
-    }
+    int has_args = lua_gettop(L) >= 2, rc;
     luaL_checkstack(L, 8, "run");
-    while ((n = step_once(L, s, 1)) == 1) lua_pop(L, 1);
-    if (n == 0) {
+    if (has_args) {
+        rc = bind_args(L, s, 2, SQLITE_STATIC);
+        if (rc != SQLITE_OK) {
+            sqlite3_clear_bindings(s->st);
+            return push_db_error(L, s->db->db, rc, "bind");
+        }
+    } else {
         sqlite3_reset(s->st);
-        lua_pushinteger(L, (lua_Integer)sqlite3_changes(s->db->db));
     }
+    while ((rc = sqlite3_step(s->st)) == SQLITE_ROW) continue;
+    sqlite3_reset(s->st);
     if (has_args) sqlite3_clear_bindings(s->st);
-    return n == 0 ? 1 : 2;
+    if (rc != SQLITE_DONE) return push_db_error(L, s->db->db, rc, "step");
+    lua_pushinteger(L, (lua_Integer)sqlite3_changes(s->db->db));
+    return 1;
 }
 
 /* The iterator of stmt:rows: upvalue 1 = the statement. */
