@@ -121,6 +121,7 @@ end
 ---@field block? fun(url: string, seconds: number, err: octopus.Error)
 ---@field wait? fun(inflight: table)
 ---@field notify? fun(inflight: table)
+
 ---Builds a client from options already checked against M.OPTIONS (octopus.new does that).
 ---@param opts? octopus.Options
 ---@param class? table a method table whose __index reaches M.Client (the facade's Client)
@@ -183,12 +184,14 @@ Client.__close = Client.close
 ---@field idempotent? boolean        default true for GET/HEAD/PUT/DELETE/OPTIONS (decides retries)
 ---@field expect? "json"|"raw"
 ---@field timeout? number
+
 ---What client:send returns.
 ---@class octopus.Response
 ---@field data any                   decoded JSON (true for an empty 2xx body; the text when expect = "raw")
 ---@field status integer
 ---@field headers table<string, string> lower-cased names
 ---@field info octopus.ResponseInfo
+
 ---@class octopus.ResponseInfo
 ---@field http_version string
 ---@field reused boolean
@@ -197,6 +200,7 @@ Client.__close = Client.close
 ---@field tls_time number
 ---@field start_time number
 ---@field size integer
+
 ---Sends req through the pipeline -> the decoded body.
 ---Errors: network (CONNECT, DNS, TIMEOUT, TLS, TOO_LARGE, BAD_URL, NETWORK, PROTOCOL), http
 ---(BLOCKED, NOT_FOUND, VALIDATION, BAD_REQUEST, HTTP_<status>), AUTH/FORBIDDEN, RATE_LIMITED, DECODE.

@@ -13,15 +13,30 @@ local usage = require "octopus.pipeline.usage"
 
 local type, setmetatable = type, setmetatable
 
+---A clock: three plain functions (no self).
+---@class octopus.Clock
+---@field wall fun(): number   Unix seconds (float)
+---@field mono fun(): number   monotonic seconds (float)
+---@field sleep fun(seconds: number)
+
+---@class octopus.clock
 local M = {}
 
 local system = { wall = core.wall, mono = core.monotonic, sleep = core.sleep, system = true }
+---@return octopus.Clock clock the real one (core.wall, core.monotonic, core.sleep)
 function M.system() return system end
 
+---A clock that moves only when told (specs).
+---@class octopus.FakeClock: octopus.Clock
+---@field t number     seconds advanced so far
+---@field start number the wall time at t = 0
 local Fake = { __name = "octopus.FakeClock" }
 Fake.__index = Fake
 
 -- fake(start): wall starts at `start` (default: now, whole seconds), mono at 1000.
+---wall starts at `start`, mono at 1000; clock.sleep(s) advances it at once.
+---@param start? number Unix seconds (default: now, whole seconds)
+---@return octopus.FakeClock clock
 function M.fake(start)
   local self = setmetatable({ t = 0, start = start or math.floor(core.wall()) }, Fake)
   self.wall = function() return self.start + self.t end
@@ -30,12 +45,18 @@ function M.fake(start)
   return self
 end
 
+---@param seconds number >= 0
+---@return octopus.FakeClock self
 function Fake:advance(seconds)
   if type(seconds) ~= "number" or seconds < 0 then usage.raise("clock:advance: 'seconds' must be >= 0") end
   self.t = self.t + seconds
   return self
 end
 
+---Raises (at the caller) unless c has wall, mono and sleep functions.
+---@param c any
+---@param what? string names it in the message
+---@return octopus.Clock c
 function M.check(c, what)
   if type(c) ~= "table" or type(c.wall) ~= "function" or type(c.mono) ~= "function"
      or type(c.sleep) ~= "function" then

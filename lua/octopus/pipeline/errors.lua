@@ -21,6 +21,10 @@ local ceil = math.ceil
 local os_time = os.time
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
+---@class octopus.errors
+---@field mt table                      core.error_mt, the metatable of every error
+---@field KINDS table<string, boolean>
+---@field CODES table<string, { [1]: string, [2]: string, [3]: boolean }> code -> { kinds, default message, retryable }
 local M = {}
 local error_mt = core.error_mt
 M.mt = error_mt
@@ -69,9 +73,88 @@ M.CODES = {
   FILE = { "io", "file error", false },
   RANDOM = { "io", "no random bytes", false },
 }
+---The stable error codes: every key of M.CODES, the ones octopus.money.engine and
+---octopus.history.store add with M.define at require time (spec/annotations_spec.lua
+---fails when this list and errors.CODES differ). Beside these, err.code may be
+---HTTP_<status> (kind http) or one of Kraken's codes passed through (KT-CT-1201, kind graphql).
+---@alias octopus.ErrorCode
+---| "CONNECT" # network: could not connect
+---| "DNS" # network: could not resolve the host
+---| "TIMEOUT" # network: the request timed out
+---| "TLS" # network: TLS handshake or certificate verification failed
+---| "TOO_LARGE" # network: the response is too large
+---| "BAD_URL" # network usage: the URL is malformed
+---| "NETWORK" # network: network failure
+---| "PROTOCOL" # network: the server's reply broke the HTTP protocol
+---| "ABORTED" # network: the transfer was aborted
+---| "CALLBACK" # usage: a callback raised
+---| "UNSUPPORTED" # usage: not supported
+---| "CANCELLED" # usage: cancelled
+---| "TASK_ERROR" # usage: the task raised
+---| "DECODE" # decode: the response could not be decoded
+---| "JSON_SYNTAX" # decode: invalid JSON
+---| "JSON_UTF8" # decode: invalid UTF-8 in JSON
+---| "JSON_DEPTH" # decode: JSON nested too deeply
+---| "BASE64" # decode: invalid base64
+---| "AUTH" # auth: authentication failed
+---| "AUTH_INVALID" # auth: the credentials are invalid
+---| "FORBIDDEN" # auth: forbidden
+---| "JWT_MALFORMED" # auth: malformed JWT
+---| "BLOCKED" # http: the API's edge refused the request
+---| "NOT_FOUND" # http graphql usage: not found
+---| "VALIDATION" # http: the request failed validation
+---| "BAD_REQUEST" # http: bad request
+---| "RATE_LIMITED" # rate_limit: rate limited
+---| "GRAPHQL" # graphql: the GraphQL request failed
+---| "GRAPHQL_VALIDATION" # graphql: the GraphQL document failed validation
+---| "QUERY_TOO_COMPLEX" # graphql: the query is too complex
+---| "INVALID_POSTCODE" # graphql: the postcode is not valid
+---| "UNAVAILABLE" # graphql: the service is unavailable
+---| "FILE" # io: file error
+---| "RANDOM" # io: no random bytes
+---| "NO_PRICE" # money: no price for part of the period
+---| "NO_CAPACITY" # money: a per-capacity charge without the contracted capacity
+---| "UNSUPPORTED_UNIT" # money: a standing-charge unit type the bill engine cannot price
+---| "GAPS" # money: half hours without a reading
+---| "NO_DATA" # money: no readings to project from
+---| "OVERFLOW" # money: beyond the exact range of this Lua
+---| "BUSY" # storage: the database is locked by another connection
+---| "READONLY" # storage: the database is read-only
+---| "DISK_FULL" # storage: the disk or database is full
+---| "CONSTRAINT" # storage: a database constraint failed
+---| "CANTOPEN" # storage: the database file cannot be opened
+---| "CORRUPT" # storage: the file is not a valid database
+---| "IO" # storage: a disk I/O error
+---| "SQLITE" # storage: SQLite failed
+---| "SCHEMA" # storage: the database schema is not one this version knows
+
+---@alias octopus.ErrorKind "network"|"http"|"graphql"|"auth"|"rate_limit"|"decode"|"usage"|"io"|"storage"|"money"
+
+---Every operational failure (Lua- or C-made; tostring(err) is "CODE: message").
+---@class octopus.Error
+---@field code octopus.ErrorCode|string stable (or HTTP_<status>, KT-...)
+---@field kind octopus.ErrorKind
+---@field message string         scrubbed of the client's secrets
+---@field retryable? boolean
+---@field status? integer         the HTTP status
+---@field retry_after? number     seconds (RATE_LIMITED, 429, 503)
+---@field sent? boolean           false: the request provably never reached the server
+---@field method? string
+---@field url? string             redacted
+---@field attempts? integer
+---@field fields? table           VALIDATION: the API's errors by field
+---@field errors? table[]         GraphQL: every entry of the response's errors
+---@field data? table             GraphQL: partial data
+---@field graphql_code? string    GraphQL: the first extensions.errorCode
+---@field offset? integer         JSON_*: the byte offset
+---@field is_retryable fun(self: octopus.Error): boolean
+
 local CODES = M.CODES
 
 -- errors.known(code [, kind]) -> bool: a stable code (with that kind)
+---@param code any
+---@param kind? octopus.ErrorKind
+---@return boolean known a stable code (with that kind), HTTP_<status> or KT-...
 function M.known(code, kind)
   if type(code) ~= "string" then return false end
   local c = CODES[code]
@@ -83,6 +166,12 @@ end
 
 -- errors.define(code, kinds, message, retryable): a layer adds its own stable codes
 -- (the SQLite store, the bill engine) to the one table, once, at require time
+---A layer adds its own stable codes, once, at require time (raises when the code
+---exists with other kinds).
+---@param code string
+---@param kinds string space-separated kinds ("storage")
+---@param message string the default message
+---@param retryable? boolean
 function M.define(code, kinds, message, retryable)
   if CODES[code] and CODES[code][1] ~= kinds then
     error("octopus.errors.define: code " .. code .. " is already defined with kinds " .. CODES[code][1], 2)
@@ -109,12 +198,17 @@ if type(methods) ~= "table" then
   methods = {}
   error_mt.__index = methods
 end
+---err:is_retryable() (C errors too): an explicit retryable wins, else the code's default.
+---@param e octopus.Error
+---@return boolean
 function methods.is_retryable(e)
   if e.retryable ~= nil then return e.retryable == true end
   return default_retryable(e.code)
 end
 
 -- errors.is(v) -> true when v is an error object (Lua- or C-made)
+---@param v any
+---@return boolean is v is an error object (Lua- or C-made)
 function M.is(v)
   return type(v) == "table" and getmetatable(v) == error_mt
 end
@@ -122,6 +216,16 @@ end
 -- errors.new{ code=, kind=, message=, status=, retry_after=, retryable=, method=,
 --             url=, fields=, errors=, data=, attempts=, ... } -> error object.
 -- code and kind are required (raises otherwise); other keys are copied as given.
+---@class octopus.ErrorFields: table
+---@field code octopus.ErrorCode|string
+---@field kind octopus.ErrorKind
+---@field message? string
+---@field status? integer
+---@field retryable? boolean
+
+---Builds an error; code and kind are required (raises otherwise), other keys are copied.
+---@param t octopus.ErrorFields
+---@return octopus.Error err
 function M.new(t)
   if type(t) ~= "table" then
     error("octopus.errors.new: expected a table (got " .. type(t) .. ")", 2)
@@ -147,6 +251,9 @@ function M.new(t)
 end
 
 -- errors.from_core(core_err [, { method=, url= }]) -> error object adopting a C error
+---@param ce table a C core error
+---@param ctx? { method?: string, url?: string }
+---@return octopus.Error err
 function M.from_core(ce, ctx)
   if type(ce) ~= "table" or type(ce.code) ~= "string" then
     error("octopus.errors.from_core: expected a core error (got " .. type(ce) .. ")", 2)
@@ -179,6 +286,8 @@ end
 -- errors.redact_url(url) -> url without userinfo, secret-looking query values
 -- replaced by REDACTED (api_key, apikey, token, password, secret, signature,
 -- refresh, ... case-insensitive). Non-strings come back unchanged.
+---@param url any
+---@return any url without userinfo, secret-looking query values as REDACTED (non-strings as given)
 function M.redact_url(url)
   if type(url) ~= "string" then return url end
   local frag = ""
@@ -204,6 +313,9 @@ end
 
 -- errors.redact(s, secrets) -> s with every occurrence of each secret (plain
 -- text, not a pattern) replaced by "[REDACTED]". Empty secrets are ignored.
+---@param s any
+---@param secrets string[]
+---@return any s every secret replaced by [REDACTED] (non-strings as given)
 function M.redact(s, secrets)
   if type(s) ~= "string" or type(secrets) ~= "table" then return s end
   for _, secret in pairs(secrets) do
@@ -229,6 +341,9 @@ end
 -- message and url, and inside copies of its tables (errors, data, fields, extensions at
 -- any depth; keys too). The tables a server's answer decoded into are not modified (the
 -- caller may still hold them); metatables (JSON array/object markers) are kept.
+---@param e octopus.Error
+---@param secrets string[]
+---@return octopus.Error e every string reachable from it redacted (tables copied)
 function M.scrub(e, secrets)
   if type(secrets) ~= "table" or secrets[1] == nil then return e end
   local seen = {}
@@ -272,6 +387,8 @@ end
 -- ("Sun, 06 Nov 1994 08:49:37 GMT") and the obsolete RFC 850
 -- ("Sunday, 06-Nov-94 08:49:37 GMT", yy < 70 -> 20yy) and asctime
 -- ("Sun Nov  6 08:49:37 1994") forms.
+---@param s any an HTTP date (IMF-fixdate, RFC 850 or asctime)
+---@return integer|nil epoch
 function M.http_date(s)
   if type(s) ~= "string" then return nil end
   local wd, d, mon, y, hh, mi, ss =
@@ -291,6 +408,9 @@ end
 
 -- errors.retry_after(value [, now]) -> whole seconds to wait (>= 0) | nil.
 -- value: delay-seconds ("120") or an HTTP date; now: epoch seconds (default os.time()).
+---@param v any delay-seconds ("120", 120) or an HTTP date
+---@param now? number epoch seconds (default os.time())
+---@return integer|nil seconds whole seconds to wait (>= 0)
 function M.retry_after(v, now)
   if type(v) == "number" then
     if v ~= v or v < 0 or v == 1 / 0 then return nil end

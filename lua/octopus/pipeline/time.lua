@@ -22,12 +22,45 @@ local floor, huge, type, tostring, tonumber, setmetatable, getmetatable =
 local format, os_time = string.format, os.time
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
+---A fixed-offset zone (time.zone).
+---@class octopus.Zone
+---@field name string    "Asia/Tokyo", "UTC", "+05:30"
+---@field offset integer seconds east of UTC
+
+---A zone argument: a zone, its name, "+HH:MM", or nil (Asia/Tokyo).
+---@alias octopus.ZoneSpec octopus.Zone|string|nil
+
+---A time: epoch seconds, ISO 8601 text (naive = in the zone; a date alone = that day's
+---start), or a date table { year, month, day [, hour, min, sec] } in the zone.
+---@alias octopus.TimeValue number|string|octopus.DateFields
+
+---@class octopus.DateFields
+---@field year integer
+---@field month integer
+---@field day integer
+---@field hour? integer
+---@field min? integer
+---@field sec? number
+
+---What time.date returns.
+---@class octopus.Date: octopus.DateFields
+---@field hour integer
+---@field min integer
+---@field sec number
+---@field wday integer 1 = Monday
+---@field yday integer
+
+---@class octopus.time
 local M = {}
 
 local DAY = 86400
 local DEFAULT_ZONE = "Asia/Tokyo"
 
 -- Hinnant: days since 1970-01-01 for a proleptic Gregorian y-m-d.
+---@param y integer
+---@param m integer
+---@param d integer
+---@return integer days since 1970-01-01 (proleptic Gregorian)
 local function days_from_civil(y, m, d)
   y = (m <= 2) and y - 1 or y
   local era = floor(y / 400)
@@ -38,6 +71,10 @@ local function days_from_civil(y, m, d)
 end
 
 -- Hinnant: y, m, d for days since 1970-01-01.
+---@param z integer days since 1970-01-01
+---@return integer y
+---@return integer m
+---@return integer d
 local function civil_from_days(z)
   z = z + 719468
   local era = floor(z / 146097)
@@ -51,11 +88,16 @@ local function civil_from_days(z)
 end
 M.days_from_civil, M.civil_from_days = days_from_civil, civil_from_days
 
+---@param y integer
+---@return boolean
 local function is_leap(y)
   return (y % 4 == 0 and y % 100 ~= 0) or y % 400 == 0
 end
 
 local MDAYS = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
+---@param y integer
+---@param m integer
+---@return integer days 28..31
 local function days_in_month(y, m)
   if m == 2 and is_leap(y) then return 29 end
   return MDAYS[m]
@@ -107,6 +149,9 @@ end
 local NAMED = { ["Asia/Tokyo"] = 9 * 3600, UTC = 0, ["Etc/UTC"] = 0, GMT = 0, Z = 0 }
 
 -- time.zone(spec) -> { name, offset }. spec: zone table, name, "+HH:MM", nil (Asia/Tokyo).
+---Raises (usage) on an unknown zone: fixed offsets only.
+---@param spec? octopus.ZoneSpec
+---@return octopus.Zone zone
 function M.zone(spec)
   if spec == nil then spec = DEFAULT_ZONE end
   if type(spec) == "table" and getmetatable(spec) == zone_mt then return spec end
@@ -201,6 +246,10 @@ local function parse_table(t, z)
 end
 
 -- time.parse(value [, zone]) -> epoch seconds
+---Raises "octopus.time: malformed datetime '<text>'" on bad input.
+---@param value octopus.TimeValue
+---@param zone? octopus.ZoneSpec how naive text and date tables are read (default Asia/Tokyo)
+---@return number epoch seconds (an integer when whole)
 function M.parse(value, zone)
   local z = zone_of(zone)
   local tv = type(value)
@@ -222,6 +271,9 @@ local parse = M.parse
 -- Formatting and calendar fields
 
 -- time.format(value [, zone]) -> "YYYY-MM-DDTHH:MM:SS[.mmm]+HH:MM"
+---@param value octopus.TimeValue
+---@param zone? octopus.ZoneSpec
+---@return string iso "YYYY-MM-DDTHH:MM:SS[.mmm]+HH:MM" (always an offset, never Z)
 function M.format(value, zone)
   local z = zone_of(zone)
   local t = parse(value, z)
@@ -243,6 +295,9 @@ function M.format(value, zone)
 end
 
 -- time.date(value [, zone]) -> { year, month, day, hour, min, sec, wday (1 = Monday), yday }
+---@param value octopus.TimeValue
+---@param zone? octopus.ZoneSpec
+---@return octopus.Date date the calendar fields in the zone
 function M.date(value, zone)
   local z = zone_of(zone)
   local lt = parse(value, z) + z.offset
@@ -261,6 +316,9 @@ end
 -- Windows
 
 -- time.day_start(value [, zone]) -> epoch of 00:00 that day in the zone
+---@param value octopus.TimeValue
+---@param zone? octopus.ZoneSpec
+---@return number epoch of 00:00 that day in the zone
 function M.day_start(value, zone)
   local z = zone_of(zone)
   local lt = parse(value, z) + z.offset
@@ -269,6 +327,10 @@ end
 local day_start = M.day_start
 
 -- time.day_window(value [, zone]) -> from, to (the whole day holding value)
+---@param value octopus.TimeValue
+---@param zone? octopus.ZoneSpec
+---@return number from
+---@return number to the whole day holding value, [from, to)
 function M.day_window(value, zone)
   local from = day_start(value, zone)
   return from, from + DAY
@@ -279,6 +341,10 @@ local function month_start(y, mo, z)
 end
 
 -- time.month_window(value [, zone]) -> from, to (the whole month holding value)
+---@param value octopus.TimeValue
+---@param zone? octopus.ZoneSpec
+---@return number from
+---@return number to the whole month holding value, [from, to)
 function M.month_window(value, zone)
   local z = zone_of(zone)
   local dt = M.date(value, z)
@@ -289,6 +355,10 @@ end
 
 -- time.add_months(value, n [, zone]) -> epoch n calendar months later, same
 -- time of day, day clamped to the target month's length (Jan 31 + 1 = Feb 28/29).
+---@param value octopus.TimeValue
+---@param n integer months (negative: earlier)
+---@param zone? octopus.ZoneSpec
+---@return number epoch same time of day, the day clamped to the target month (Jan 31 + 1 = Feb 28/29)
 function M.add_months(value, n, zone)
   if type(n) ~= "number" or n ~= floor(n) then
     usage.raise("octopus.time: add_months count must be an integer (got " .. tostring(n) .. ")")
@@ -308,6 +378,11 @@ end
 
 -- time.windows(from, to, step [, zone]) -> iterator of win_from, win_to,
 -- consecutive windows of `step` seconds covering [from, to), the last clipped.
+---@param from octopus.TimeValue
+---@param to octopus.TimeValue
+---@param step number seconds (> 0)
+---@param zone? octopus.ZoneSpec
+---@return fun(): number?, number? windows consecutive win_from, win_to covering [from, to), the last clipped
 function M.windows(from, to, step, zone)
   if type(step) ~= "number" or step ~= step or step <= 0 or step == huge then
     usage.raise("octopus.time: windows step must be a positive number of seconds (got " .. tostring(step) .. ")")
@@ -326,6 +401,10 @@ end
 
 -- time.days(from, to [, zone]) -> iterator of day_start, next_day_start for
 -- every zone day that overlaps [from, to).
+---@param from octopus.TimeValue
+---@param to octopus.TimeValue
+---@param zone? octopus.ZoneSpec
+---@return fun(): number?, number? days day_start, next_day_start for every zone day overlapping [from, to)
 function M.days(from, to, zone)
   local z = zone_of(zone)
   local cur, stop = day_start(from, z), parse(to, z)
@@ -343,15 +422,27 @@ local function now_or(now)
 end
 
 -- time.today / yesterday / this_month (zone, now) -> from, to in the zone
+---@param zone? octopus.ZoneSpec
+---@param now? number epoch (default os.time())
+---@return number from
+---@return number to
 function M.today(zone, now)
   return M.day_window(now_or(now), zone)
 end
 
+---@param zone? octopus.ZoneSpec
+---@param now? number epoch (default os.time())
+---@return number from
+---@return number to
 function M.yesterday(zone, now)
   local from = day_start(now_or(now), zone)
   return from - DAY, from
 end
 
+---@param zone? octopus.ZoneSpec
+---@param now? number epoch (default os.time())
+---@return number from
+---@return number to
 function M.this_month(zone, now)
   return M.month_window(now_or(now), zone)
 end
