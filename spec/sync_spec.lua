@@ -193,6 +193,26 @@ describe("octopus.history.sync", function()
     s:close()
   end)
 
+  it("client:sync and client:history, the methods the facade installs", function()
+    local methods = require("octopus.history").methods
+    local c = client()
+    local from = time.parse("2026-11-20")
+    local r = assert(methods.sync(c, account, { path = path, from = from }))   -- opens and closes the file
+    assert.is_true(r.added > 0)
+    local s = assert(methods.history(c, { path = path, read_only = true }))
+    assert.equal(c.zone, s.zone)
+    assert.equal(r.added, s:count(spin))
+    local no, err = methods.sync(c, account, { store = s, from = from })   -- a read-only store
+    assert.is_nil(no)
+    assert.equal("READONLY", err.code)
+    assert.equal("the store " .. path .. " is read-only", err.message)
+    assert.equal(r.added, s:count(spin))
+    s:close()
+    helper.raises("client:sync: option 'store' must be an octopus.history store", methods.sync, c, account,
+      { store = {} })
+    helper.raises("client:history: unknown option 'file'", methods.history, c, { file = path })
+  end)
+
   it("raises on usage errors naming the option", function()
     local c = client()
     local s = assert(store.open(path))
