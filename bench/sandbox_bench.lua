@@ -29,7 +29,7 @@ local ok, err = pcall(function()
   for round = 1, rounds do
     local t0 = socket.gettime()
     local pending, bufs = {}, {}
-    for i, c in ipairs(conns) do
+    for _, c in ipairs(conns) do
       assert(c:send(request))
       pending[c], bufs[c] = true, ""
     end

@@ -70,6 +70,7 @@ build = {
       ["octopus.graphql.wire"] = "lua/octopus/graphql/wire.lua",
       ["octopus.health"] = "lua/octopus/health.lua",
       ["octopus.history.export"] = "lua/octopus/history/export.lua",
+      ["octopus.history.init"] = "lua/octopus/history/init.lua",
       ["octopus.history.store"] = "lua/octopus/history/store.lua",
       ["octopus.history.sync"] = "lua/octopus/history/sync.lua",
       ["octopus.init"] = "lua/octopus/init.lua",

@@ -30,7 +30,9 @@ function M.new() return setmetatable({ items = {}, next_id = 1 }, Faults) end
 function Faults:add(spec)
   if type(spec) ~= "table" then return nil, "fault must be a JSON object" end
   local match, action = spec.match, spec.action
-  if type(match) ~= "table" then return nil, "match is required: {route = \"GET /v1/products/\"} or {operation = \"name\"}" end
+  if type(match) ~= "table" then
+    return nil, "match is required: {route = \"GET /v1/products/\"} or {operation = \"name\"}"
+  end
   local m = {}
   if type(match.route) == "string" then
     m.method, m.path = match.route:match("^(%S+)%s+(/%S*)$")

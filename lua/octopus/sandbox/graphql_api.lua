@@ -48,13 +48,14 @@ M.schema = load_schema
 local Tokens = {}
 Tokens.__index = Tokens
 
-local function new_tokens(state, json)
+local function new_tokens(state)
   local seed = tostring(os.time()) .. tostring(os.clock()) .. tostring({}) .. tostring(math.random())
   local self = setmetatable({ state = state, json = json, secret = jwt.sha256("sandbox-jwt:" .. seed),
     refresh = {}, counter = 0, subjects = {} }, Tokens)
   local ds = state.ds
   for i, u in ipairs(ds.users) do
-    self.subjects["kraken|account-user:" .. (100000 + i)] = { user = u, accounts = u.accounts, key = "user:" .. u.email }
+    self.subjects["kraken|account-user:" .. (100000 + i)] =
+      { user = u, accounts = u.accounts, key = "user:" .. u.email }
   end
   for i, o in ipairs(ds.organizations or {}) do
     self.subjects["kraken|organisation:" .. (200000 + i)] = { org = o, accounts = o.accounts, key = "org:" .. i }
@@ -175,7 +176,7 @@ function M.new(state)
   state.stats.operations = state.stats.operations or {}
   local schema = load_schema()
   local R = resolvers.new()
-  local tokens = new_tokens(state, json)
+  local tokens = new_tokens(state)
   local rl = RateLimit.new{ points = state.opts.points, now = state.opts.now }
   state.reset_hooks = state.reset_hooks or {}
   table.insert(state.reset_hooks, function() rl:reset() end)

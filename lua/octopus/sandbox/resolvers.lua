@@ -174,7 +174,7 @@ local product_fields = {
 ---------------------------------------------------------------------------
 -- bills: one monthly statement per closed JST month since the first agreement
 
-local function statements(ds, account, now)
+local function statements(account, now)
   local start
   for _, prop in ipairs(account.properties) do
     for _, sp in ipairs(prop.supply_points) do
@@ -255,7 +255,8 @@ function M.new()
       local p = ctx.principal()
       local a = ctx.ds.accounts[args.accountNumber]
       if not a or not owned(p, args.accountNumber) then
-        fail("Unauthorized.", "KT-CT-4177", "AUTHORIZATION", "The account does not exist or you do not have access to it.")
+        fail("Unauthorized.", "KT-CT-4177", "AUTHORIZATION",
+          "The account does not exist or you do not have access to it.")
       end
       return a
     end,
@@ -297,7 +298,8 @@ function M.new()
       local a = area_prices(v)
       local rates = {}
       for i, b in ipairs(a.bands) do
-        rates[i] = { pricePerUnitIncTax = b.price_inc_tax, stepStart = b.step_start, stepEnd = b.step_end, band = b.band }
+        rates[i] = { pricePerUnitIncTax = b.price_inc_tax, stepStart = b.step_start, stepEnd = b.step_end,
+                     band = b.band }
       end
       return { { contractCapacityPattern = "NON_TIERED", consumptionRates = rates,
         standingRates = { amperage = { { pricePerUnitIncTax = a.standing_charge_per_day,
@@ -338,7 +340,7 @@ function M.new()
     users = function(a, _, ctx) return { ctx.ds.users_by_email and ctx.ds.users_by_email[a.owner] } end,
     brand = function() return "OCTOPUS_ENERGY" end,
     billingName = function(a) return a.billing_name end,
-    bills = function(a, args, ctx) return M.connection(statements(ctx.ds, a, ctx.now), args, "bills") end,
+    bills = function(a, args, ctx) return M.connection(statements(a, ctx.now), args, "bills") end,
     properties = function(a, args)
       if args.activeFrom then parse_datetime(args.activeFrom, "activeFrom") end
       return a.properties

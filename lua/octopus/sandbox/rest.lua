@@ -50,7 +50,7 @@ end
 
 -- the start of the bucket containing t (JST), and the next bucket's start
 local function bucket(t, group)
-  local y, m, d, h, _, _, wd = data.fields(t)
+  local y, m, d, _, _, _, wd = data.fields(t)
   if group == "hour" then
     local s = floor(t / 3600) * 3600
     return s, s + 3600
@@ -142,7 +142,7 @@ end
 ---------------------------------------------------------------------------
 -- accounts
 
-local function account_json(state, a)
+local function account_json(a)
   local props = {}
   for _, p in ipairs(a.properties) do
     local emps = {}
@@ -173,7 +173,7 @@ local function get_account(state, req, number)
   if not user then return err end
   local a = state.ds.accounts[number]
   if not a or not owns(user, number) then return detail(404, NOT_FOUND) end
-  return reply(200, account_json(state, a))
+  return reply(200, account_json(a))
 end
 
 local function create_account(state, req)

@@ -77,19 +77,19 @@ routes.echo = function(req)
                      tls = req.tls })
 end
 
-routes.status = function(req, arg)
+routes.status = function(_, arg)
   local n = math.tointeger(tonumber(arg)) or 400
   if n == 204 or n == 304 then return { status = n } end
   return json(n, { status = n })
 end
 
-routes.delay = function(req, arg)
+routes.delay = function(_, arg)
   local s = tonumber(arg) or 0
   server.sleep(s)
   return json(200, { delay = s })
 end
 
-routes.bytes = function(req, arg)
+routes.bytes = function(_, arg)
   local n = math.tointeger(tonumber(arg)) or 0
   local headers = { ["Content-Type"] = "application/octet-stream" }
   if n <= 1024 * 1024 then return { status = 200, headers = headers, body = string.rep("x", n) } end
@@ -97,7 +97,7 @@ routes.bytes = function(req, arg)
   return { status = 200, headers = headers, body = stream_x(n) }
 end
 
-routes.stream = function(req, arg)
+routes.stream = function(_, arg)
   local n = math.tointeger(tonumber(arg)) or 0
   return { status = 200, chunked = true, headers = { ["Content-Type"] = "application/octet-stream" },
            body = stream_x(n) }
@@ -111,25 +111,25 @@ routes.gzip = function(req)
   return res
 end
 
-routes.drop = function(req, arg)
+routes.drop = function(_, arg)
   if arg == "before" then return { status = 200, drop = "before_body" } end
   return { status = 200, drop = "mid_body", headers = JSON,
            body = encode({ truncated = string.rep("y", 4096) }) }
 end
 
-routes.headers = function(req)
+routes.headers = function()
   return { status = 200, headers = { ["Content-Type"] = "text/plain",
            ["Set-Cookie"] = { "a=1; Path=/", "b=2; Path=/" }, ["X-Multi"] = { "one", "two" } },
            body = "headers\n" }
 end
 
-routes["big-declared"] = function(req)
+routes["big-declared"] = function()
   return { status = 200, headers = { ["Content-Type"] = "application/octet-stream",
            ["Content-Length"] = tostring(100 * 1024 * 1024) },
            body = function(write) write(string.rep("z", 1024)) end }
 end
 
-routes.json = function(req, arg)
+routes.json = function(_, arg)
   local n = math.tointeger(tonumber(arg)) or 10
   local parts = {}
   for i = 1, n do
@@ -143,7 +143,7 @@ routes.error = function()
   error("echo app: deliberate failure")
 end
 
-function M.new(opts)
+function M.new()
   local function handler(req)
     local name, arg = req.path:match("^/([^/]+)/?([^/]*)$")
     local route = name and routes[name]

@@ -172,7 +172,8 @@ local function complete(exe, t, nodes, path, value, parent, def)
   if t.kind == "NON_NULL" then
     local v = complete(exe, t.of_type, nodes, path, value, parent, def)
     if v == exe.null then
-      fail_at(exe, nodes[1], path, "Cannot return null for non-nullable field " .. parent.name .. "." .. def.name .. ".")
+      fail_at(exe, nodes[1], path,
+        "Cannot return null for non-nullable field " .. parent.name .. "." .. def.name .. ".")
     end
     return v
   end
@@ -215,7 +216,8 @@ local function complete(exe, t, nodes, path, value, parent, def)
     end
     if type(name) == "table" then name = name.name end
     if name == nil then
-      fail_at(exe, nodes[1], path, 'Abstract type "' .. t.name .. '" must resolve to an Object type at runtime for field "' ..
+      fail_at(exe, nodes[1], path,
+        'Abstract type "' .. t.name .. '" must resolve to an Object type at runtime for field "' ..
         parent.name .. "." .. def.name .. '". Either the "' .. t.name ..
         '" type should provide a "resolveType" function or each possible type should provide an "isTypeOf" function.')
     end
@@ -225,7 +227,8 @@ local function complete(exe, t, nodes, path, value, parent, def)
         '" that does not exist inside the schema.')
     end
     if not t.possible_types[name] then
-      fail_at(exe, nodes[1], path, 'Runtime Object type "' .. name .. '" is not a possible type for "' .. t.name .. '".')
+      fail_at(exe, nodes[1], path,
+        'Runtime Object type "' .. name .. '" is not a possible type for "' .. t.name .. '".')
     end
     t = rt
   end

@@ -30,7 +30,7 @@ local function code_point(src, pos)
   local c = byte(src, pos)
   if not c then return nil end
   if c < 0x80 then return c end
-  local n, cp = 0, 0
+  local n, cp
   if c >= 0xF0 then n, cp = 3, c - 0xF0 elseif c >= 0xE0 then n, cp = 2, c - 0xE0
   elseif c >= 0xC0 then n, cp = 1, c - 0xC0 else return c end
   for i = 1, n do

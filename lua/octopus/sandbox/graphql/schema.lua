@@ -36,7 +36,8 @@ scalar Boolean
 scalar ID
 directive @include(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT
 directive @skip(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT
-directive @deprecated(reason: String = "No longer supported") on FIELD_DEFINITION | ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION | ENUM_VALUE
+directive @deprecated(reason: String = "No longer supported")
+  on FIELD_DEFINITION | ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION | ENUM_VALUE
 directive @specifiedBy(url: String!) on SCALAR
 directive @oneOf on INPUT_OBJECT
 ]] .. introspection.SDL
@@ -127,7 +128,8 @@ local function add_members(doc, types, t, def)
       local it = types[iname]
       if not it then build_error(doc, 'Unknown type "' .. iname .. '".', def) end
       if it.kind ~= "INTERFACE" then
-        build_error(doc, 'Type ' .. t.name .. ' must only implement Interface types, it cannot implement ' .. iname .. '.', def)
+        build_error(doc, 'Type ' .. t.name .. ' must only implement Interface types, it cannot implement '
+          .. iname .. '.', def)
       end
       if not t.implements[iname] then
         t.implements[iname] = true
@@ -135,7 +137,9 @@ local function add_members(doc, types, t, def)
       end
     end
     for _, f in ipairs(def.fields) do
-      if t.fields[f.name] then build_error(doc, 'Field "' .. t.name .. "." .. f.name .. '" can only be defined once.', f) end
+      if t.fields[f.name] then
+        build_error(doc, 'Field "' .. t.name .. "." .. f.name .. '" can only be defined once.', f)
+      end
       local field = { name = f.name, description = f.description, type = ref(doc, types, f.type),
         args = {}, arg_names = {}, deprecation_reason = deprecation(f.directives) }
       input_values(doc, types, f.arguments, field.args, field.arg_names)
@@ -147,7 +151,8 @@ local function add_members(doc, types, t, def)
       local mt = types[mname]
       if not mt then build_error(doc, 'Unknown type "' .. mname .. '".', def) end
       if mt.kind ~= "OBJECT" then
-        build_error(doc, 'Union type ' .. t.name .. ' can only include Object types, it cannot include ' .. mname .. '.', def)
+        build_error(doc, 'Union type ' .. t.name .. ' can only include Object types, it cannot include '
+          .. mname .. '.', def)
       end
       if not t.possible_types[mname] then
         t.possible_types[mname] = mt
@@ -156,7 +161,9 @@ local function add_members(doc, types, t, def)
     end
   elseif kind == "ENUM" then
     for _, v in ipairs(def.values) do
-      if t.values[v.name] then build_error(doc, 'Enum value "' .. t.name .. "." .. v.name .. '" can only be defined once.', v) end
+      if t.values[v.name] then
+        build_error(doc, 'Enum value "' .. t.name .. "." .. v.name .. '" can only be defined once.', v)
+      end
       t.values[v.name] = { name = v.name, description = v.description, deprecation_reason = deprecation(v.directives) }
       t.value_names[#t.value_names + 1] = v.name
     end
@@ -256,7 +263,8 @@ local function build(doc, prelude)
       local t = types[name]
       if not t and explicit[op] then build_error(doc, 'Unknown type "' .. name .. '".', schema_def) end
       if t and t.kind ~= "OBJECT" then
-        build_error(doc, op:sub(1, 1):upper() .. op:sub(2) .. ' root type must be Object type, it cannot be ' .. name .. '.', schema_def)
+        build_error(doc, op:sub(1, 1):upper() .. op:sub(2) .. ' root type must be Object type, it cannot be '
+          .. name .. '.', schema_def)
       end
       schema[op .. "_type"] = t
     end

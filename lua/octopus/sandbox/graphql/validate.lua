@@ -347,7 +347,8 @@ local function run(schema, doc, opts, errors)
     local dctx = { usages = {}, spreads = {} }
     for _, vd in ipairs(op.variable_definitions) do
       if ctx.var_defs[vd.variable] then
-        report("There can be only one variable named " .. q("$" .. vd.variable) .. ".", { ctx.var_defs[vd.variable], vd })
+        report("There can be only one variable named " .. q("$" .. vd.variable) .. ".",
+          { ctx.var_defs[vd.variable], vd })
       else
         ctx.var_defs[vd.variable] = vd
       end

@@ -92,7 +92,9 @@ function M.leaf_literal_error(t, node)
       return "Int cannot represent non 32-bit signed integer value: " .. node.value
     end
   elseif name == "Float" then
-    if k ~= "IntValue" and k ~= "FloatValue" then return "Float cannot represent non numeric value: " .. M.print(node) end
+    if k ~= "IntValue" and k ~= "FloatValue" then
+      return "Float cannot represent non numeric value: " .. M.print(node)
+    end
   elseif name == "String" then
     if k ~= "StringValue" then return "String cannot represent a non string value: " .. M.print(node) end
   elseif name == "Boolean" then
@@ -287,7 +289,9 @@ function M.coerce_input(v, t, null, path)
     if tv ~= "string" then return nil, "String cannot represent a non string value: " .. M.inspect(v, null), sp, v end
     return v
   elseif name == "Boolean" then
-    if tv ~= "boolean" then return nil, "Boolean cannot represent a non boolean value: " .. M.inspect(v, null), sp, v end
+    if tv ~= "boolean" then
+      return nil, "Boolean cannot represent a non boolean value: " .. M.inspect(v, null), sp, v
+    end
     return v
   else -- ID
     if tv == "string" then return v end
