@@ -181,6 +181,29 @@ describe("octopus.history.store #core", function()
     s:close()
   end)
 
+  it("gives rows the bill engine prices exactly as the rows that were written", function()
+    local bill = require "octopus.money.bill"
+    local T = function(x) return time.parse(x, "Asia/Tokyo") end
+    local plan = { kind = "stepped", code = "TOKYO_B", display_name = "Tokyo B",
+      steps = { { band = "S1", from = 0, to = 120, price_text = "29.80" },
+                { band = "S2", from = 120, to = 300, price_text = "36.40" },
+                { band = "S3", from = 300, price_text = "40.49" } },
+      standing = { { kind = "month", per = "A", per_size = 10, price_text = "311.75", unit_type = "AMPERE_MONTHS" } },
+      fuel_cost_adjustments = { { price_text = "-1.50", valid_from = T("2026-11-01"), valid_to = T("2026-12-01") } },
+      levies = { { price_text = "4.18", valid_from = T("2026-05-01"), valid_to = T("2027-05-01") } } }
+    local written = make_rows(T("2026-11-01"), 1440)
+    for _, r in ipairs(written) do r.spin = SPIN end
+    local s = assert(store.open(path))
+    assert(s:put_rows(SPIN, written))
+    local stored = all(s:rows(SPIN))
+    local opts = { capacity = 30, now = T("2027-01-20") }
+    local want = assert(bill.price(written, plan, opts))
+    local got = assert(bill.price(stored, plan, opts))
+    assert.same(want, got)
+    assert.is_true(#got.periods == 1)
+    s:close()
+  end)
+
   it("lists the missing half hours", function()
     local s = assert(store.open(path))
     local rows = make_rows(T0, 48)
