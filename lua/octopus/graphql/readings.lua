@@ -47,6 +47,49 @@ local type, pairs, ipairs, tostring, tonumber, error, pcall, setmetatable =
 local floor = math.floor
 local sort, concat = table.sort, table.concat
 
+---One half hour (client:readings).
+---@class octopus.Reading
+---@field start_at number            epoch seconds
+---@field end_at number
+---@field start_iso string           ISO 8601 in the client's zone
+---@field end_iso string
+---@field value number               kWh
+---@field value_text string          the API's Decimal text
+---@field cost_estimate number       yen (0 when the API gave none)
+---@field cost_estimate_text? string
+---@field version? string            "DAILY" | "MONTHLY" | "UPDATED" | ...
+---@field band? string
+---@field step? integer
+---@field spin? string               the supply point
+
+---A day's or a month's sum (by_day, by_month).
+---@class octopus.ReadingsBucket
+---@field key string                 "YYYY-MM-DD" or "YYYY-MM"
+---@field from number
+---@field to number
+---@field value number               kWh, rounded to the inputs' decimals
+---@field cost_estimate number       yen
+---@field count integer              half hours
+
+---@class octopus.ReadingsWindow
+---@field from number
+---@field to number
+
+---client:readings's options.
+---@class octopus.ReadingsOptions
+---@field from octopus.TimeValue     a date alone = that day's start in the client's zone
+---@field to octopus.TimeValue       exclusive
+---@field supply_point? string       the SPIN (required when the account has several)
+---@field window_days? integer       1..31, default 7
+---@field progress? fun(done: integer, total: integer) after each window (total grows by one per split)
+---@field concurrency? integer       windows in flight at once, default 8 (1: one by one, no tasks)
+
+---@class octopus.readings
+---@field WINDOW_DAYS integer 7
+---@field MAX_ROWS integer 1488 (the API's cap per response)
+---@field MAX_WINDOW_DAYS integer 31
+---@field CONCURRENCY integer 8
+---@field VERSION_RANK table<string, integer>
 local M = {}
 
 M.WINDOW_DAYS = 7
@@ -58,6 +101,10 @@ M.VERSION_RANK = { DAILY = 1, LATEST = 1, MONTHLY = 2, UPDATED = 3 }
 local DAY, HALF_HOUR = 86400, 1800
 
 -- M.windows(from, to [, days]) -> array of { from, to } covering [from, to) (epochs)
+---@param from number epoch
+---@param to number epoch
+---@param days? integer default WINDOW_DAYS
+---@return octopus.ReadingsWindow[] windows covering [from, to)
 function M.windows(from, to, days)
   days = days or M.WINDOW_DAYS
   local out = {}
@@ -78,6 +125,12 @@ local function decimal(v, what)
 end
 
 -- M.parse(row, zone [, spin]) -> parsed row (raises a message on a malformed row)
+---One API row (startAt, endAt, value, costEstimate, ...) as an octopus.Reading; raises a
+---message on a malformed row.
+---@param r table
+---@param zone octopus.ZoneSpec
+---@param spin? string
+---@return octopus.Reading row
 function M.parse(r, zone, spin)
   if type(r) ~= "table" then usage.raise("reading is not an object", 0) end
   local s = time.parse(r.startAt, zone)
@@ -96,6 +149,10 @@ function M.parse(r, zone, spin)
 end
 
 -- M.clip(rows, from, to) -> new array of the rows with from <= start_at < to
+---@param rows octopus.Reading[]
+---@param from number
+---@param to number
+---@return octopus.Reading[] rows a new array of the rows with from <= start_at < to
 function M.clip(rows, from, to)
   local out = {}
   for _, r in ipairs(rows) do
@@ -105,6 +162,8 @@ function M.clip(rows, from, to)
 end
 
 -- M.dedup(rows) -> new array: one row per start_at (newest version), in time order
+---@param rows octopus.Reading[]
+---@return octopus.Reading[] rows one per start_at (the newest version), in time order
 function M.dedup(rows)
   local by, keys = {}, {}
   for _, r in ipairs(rows) do
@@ -151,6 +210,9 @@ local function aggregate(rows, key_of)
 end
 
 -- M.by_day(rows [, zone]) -> array of { key = "YYYY-MM-DD", from, to, value, cost_estimate, count }
+---@param rows octopus.Reading[]
+---@param zone? octopus.ZoneSpec default Asia/Tokyo
+---@return octopus.ReadingsBucket[] days
 function M.by_day(rows, zone)
   return aggregate(rows, function(t)
     local from, to = time.day_window(t, zone)
@@ -160,6 +222,9 @@ function M.by_day(rows, zone)
 end
 
 -- M.by_month(rows [, zone]) -> array of { key = "YYYY-MM", from, to, value, cost_estimate, count }
+---@param rows octopus.Reading[]
+---@param zone? octopus.ZoneSpec default Asia/Tokyo
+---@return octopus.ReadingsBucket[] months
 function M.by_month(rows, zone)
   return aggregate(rows, function(t)
     local from, to = time.month_window(t, zone)
@@ -171,12 +236,27 @@ end
 ---------------------------------------------------------------------------
 -- client:readings
 ---------------------------------------------------------------------------
+---The iterator client:readings returns: `for row in it`, it:next(), it:all(), it:pages().
+---@class octopus.Readings: octopus.Iterator
+---@field account string
+---@field spin? string               known after the first window
+---@field from number
+---@field to number
+---@field windows_total integer
+---@field windows_done integer
 local Readings = { __name = "octopus.Readings" }
 Readings.__index = Readings
 
 local OPTS = { from = true, to = true, supply_point = "string", window_days = "number", progress = "function",
                concurrency = "number" }
 
+---client:readings(account, opts). Errors (from next/all): DECODE (a malformed answer, or a
+---half-hour window still at the cap), NOT_FOUND (no such supply point), the GraphQL and
+---pipeline codes.
+---@param client octopus.Client
+---@param account string "A-1234ABCD"
+---@param opts octopus.ReadingsOptions
+---@return octopus.Readings rows
 function M.fetch(client, account, opts)
   if type(account) ~= "string" or account == "" then
     usage.raise("client:readings: 'account' must be an account number (\"A-1234ABCD\")")
@@ -249,6 +329,12 @@ end
 -- the whole-day boundary of the zone nearest its middle when it is longer than a day,
 -- else (or when no day boundary falls inside) the half-hour boundary nearest its middle;
 -- nil when no half-hour boundary falls strictly inside (it cannot be split)
+---Where to cut a possibly truncated window in two (a whole day of the zone nearest its
+---middle when longer than a day, else the nearest half hour).
+---@param from number
+---@param to number
+---@param zone? octopus.ZoneSpec
+---@return number|nil at nil when no half-hour boundary falls strictly inside
 function M.split(from, to, zone)
   local mid = from + (to - from) / 2
   -- a, b: the boundaries either side of mid; the nearer one strictly inside, else the other
@@ -336,18 +422,23 @@ end
 page.iterator(Readings)
 
 -- it:by_day() / it:by_month() -> the remaining rows aggregated in the client's zone | nil, err
+---@return octopus.ReadingsBucket[]|nil days the remaining rows by day in the client's zone
+---@return octopus.Error|nil err
 function Readings:by_day()
   local rows, err = self:all()
   if not rows then return nil, err end
   return M.by_day(rows, self.client.zone)
 end
 
+---@return octopus.ReadingsBucket[]|nil months
+---@return octopus.Error|nil err
 function Readings:by_month()
   local rows, err = self:all()
   if not rows then return nil, err end
   return M.by_month(rows, self.client.zone)
 end
 
+---@return string
 function Readings:__tostring() return "octopus.Readings (" .. self.account .. ")" end
 
 return M

@@ -25,9 +25,17 @@ local floor = math.floor
 local M = {}
 M.MAX_PAGE = 100
 
+---A lazy iterator over a GraphQL Relay connection's nodes (client:connection).
+---@class octopus.Connection: octopus.Iterator
+---@field pages_fetched integer
 local Relay = { __name = "octopus.Connection" }
 Relay.__index = Relay
 
+---@param fetch fun(vars: table): table?, octopus.Error? one GraphQL call
+---@param variables table the document's variables (first/after are set per page)
+---@param path string[] keys from data to the connection ({ "account", "bills" })
+---@param opts? { page_size?: integer } 1..100 (default 100; variables.first wins when valid)
+---@return octopus.Connection nodes
 function M.new(fetch, variables, path, opts)
   opts = opts or {}
   local size = opts.page_size or M.MAX_PAGE
@@ -82,6 +90,7 @@ end
 
 page.iterator(Relay)
 
+---@return string
 function Relay:__tostring() return "octopus.Connection" end
 
 return M

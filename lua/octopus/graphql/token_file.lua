@@ -27,9 +27,13 @@ local os_getenv, os_remove = os.getenv, os.remove
 
 local M = {}
 
+---A token state kept in a file only its owner can read.
+---@class octopus.TokenFile
+---@field path string
 local Store = { __name = "octopus.TokenFile" }
 Store.__index = Store
 
+---@return string|nil path $XDG_STATE_HOME/octopus/token.json (~/.local/state/...); nil without HOME
 function M.default_path()
   local base = os_getenv("XDG_STATE_HOME")
   if not base or base == "" then
@@ -42,6 +46,8 @@ end
 
 -- M.credential_id(opts) -> fingerprint of the primary credential in client options
 -- (the order octopus.auth logs in with), or nil when there is none (a bare refresh token)
+---@param opts octopus.Options|octopus.Credentials
+---@return string|nil id fingerprint of the primary credential (never the credential); nil when none
 function M.credential_id(opts)
   local id
   if opts.api_key and opts.api_key ~= "" then id = "api_key:" .. opts.api_key
@@ -51,6 +57,8 @@ function M.credential_id(opts)
   return id and core.fingerprint(id) or nil
 end
 
+---@param path? string "~/" is HOME; default M.default_path() (raises when there is none)
+---@return octopus.TokenFile store
 function M.new(path)
   if path == nil then path = M.default_path() end
   if type(path) ~= "string" or path == "" then
@@ -81,6 +89,12 @@ local function check_dir(path)
   return true
 end
 
+---Errors (FILE): a file or directory others can read or write, a symlink, a file that is
+---not a saved state. No file, or one saved for another URL or credential: nil alone.
+---@param url? string the GraphQL URL the state must be for
+---@param credential? string M.credential_id of the login it must be for
+---@return octopus.TokenState|nil state
+---@return octopus.Error|nil err
 function Store:load(url, credential)
   local dok, derr = check_dir(self.path)
   if not dok then return nil, derr end
@@ -108,6 +122,12 @@ function Store:load(url, credential)
   return doc.state
 end
 
+---Writes 0600 in a 0700 directory, atomically.
+---@param state octopus.TokenState
+---@param url? string
+---@param credential? string
+---@return true|nil ok
+---@return octopus.Error|nil err FILE
 function Store:save(state, url, credential)
   if type(state) ~= "table" then usage.raise("token_file:save: 'state' must be a table") end
   local dok, derr = check_dir(self.path)
@@ -115,16 +135,22 @@ function Store:save(state, url, credential)
   return core.write_private(self.path, json.encode { url = url, credential = credential, state = state })
 end
 
+---Removes the file (no error when there is none).
 function Store:clear()
   os_remove(self.path)
 end
 
+---@return string
 function Store:__tostring() return "octopus.TokenFile (" .. tostring(self.path) .. ")" end
 
 -- M.attach(client, path, opts): octopus.new's token_file option. Restores the token
 -- state from the file (unless token_state is given, or the file was saved for another
 -- endpoint or credential) and saves every new one to it. A file others can read is not
 -- used; the reason goes to the log as { event = "token_file", error = err }.
+---octopus.new's token_file option: restores the state from the file and saves every new one.
+---@param client octopus.Client
+---@param path string
+---@param opts octopus.Options
 function M.attach(client, path, opts)
   local p = private.of(client)
   local store, credential = M.new(path), M.credential_id(opts)

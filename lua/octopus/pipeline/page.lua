@@ -19,9 +19,16 @@ local type, error, setmetatable, pairs = type, error, setmetatable, pairs
 
 local M = {}
 
+---A lazy iterator over a DRF list (REST): `for item in it`, it:next(), it:all(), it:pages().
+---@class octopus.Pages: octopus.Iterator
+---@field count? integer the server's total count, known after the first page
+---@field pages_fetched integer
 local Rest = { __name = "octopus.Pages" }
 Rest.__index = Rest
 
+---@param client octopus.Client
+---@param req octopus.Request the first page's request (next links are followed on the same origin)
+---@return octopus.Pages items nothing is fetched before the first item is asked for
 function M.rest(client, req)
   return setmetatable({ client = client, pending = req, items = nil, pos = 1, done = false,
                         count = nil, pages_fetched = 0 }, Rest)
@@ -56,8 +63,16 @@ end
 -- index in it) and `done`, and fetch the next batch with self:_fetch() ->
 -- array | nil, err (setting `done` once there is nothing after it).
 ---------------------------------------------------------------------------
+---The interface of every lazy sequence (REST pages, Relay connections, readings).
+---`for item in it do ... end` raises the error object on a failure.
+---@class octopus.Iterator
+---@field done boolean nothing left to fetch
+---@overload fun(): any
 local Iterator = {}
 
+---After an error, next() asks for the same batch again.
+---@return any|nil item the next item, nil at the end
+---@return octopus.Error|nil err
 function Iterator:next()
   while true do
     local items = self.items
@@ -80,6 +95,8 @@ function Iterator:__call()
   return v
 end
 
+---@return table|nil items a json.array of the remaining items
+---@return octopus.Error|nil err
 function Iterator:all()
   local out, n = json.array {}, 0
   while true do
@@ -94,6 +111,8 @@ function Iterator:all()
 end
 
 -- pages(): the rest of the current batch first (if partly consumed), then each further batch.
+---The rest of the current batch first, then each further batch (raises on error).
+---@return fun(): table? pages an iterator over whole batches (arrays)
 function Iterator:pages()
   return function()
     local items = self.items
@@ -111,6 +130,10 @@ function Iterator:pages()
   end
 end
 
+---Gives class next, __call, all and pages (its objects keep items, pos, done and have _fetch).
+---@generic T: table
+---@param class T
+---@return T class
 function M.iterator(class)
   for k, f in pairs(Iterator) do class[k] = f end
   return class
@@ -118,6 +141,7 @@ end
 
 M.iterator(Rest)
 
+---@return string
 function Rest:__tostring() return "octopus.Pages" end
 
 -- GraphQL Relay connections (octopus.graphql.relay) and readings (octopus.graphql.readings)

@@ -10,6 +10,24 @@ local common = require "octopus.rest.common"
 
 local setmetatable = setmetatable
 
+---A consumption row (order_by "period" or "-period", default newest first).
+---@class octopus.ConsumptionRow
+---@field consumption number         kWh (m3 for gas)
+---@field interval_start string
+---@field interval_end string
+
+---consumption's options.
+---@class octopus.ConsumptionOptions: octopus.PeriodOptions
+---@field group_by? "hour"|"day"|"week"|"month"|"quarter"
+---@field order_by? "period"|"-period"
+
+---@class octopus.MeterPoint
+---@field gsp string
+---@field mpan string
+---@field profile_class integer
+
+---@class octopus.rest.meters
+---@field PAGE_CAP integer 25000
 local M = { PAGE_CAP = 25000 }
 
 local CONSUMPTION = {
@@ -18,6 +36,12 @@ local CONSUMPTION = {
   order_by = { period = true, ["-period"] = true },
 }
 
+---electricity:consumption(mpan, serial, opts) / gas:consumption(mprn, serial, opts)
+---@param self octopus.Electricity|octopus.Gas
+---@param point string the MPAN (MPRN for gas)
+---@param serial string the meter's serial number
+---@param opts? octopus.ConsumptionOptions
+---@return octopus.Pages rows octopus.ConsumptionRow items
 local function consumption(self, point, serial, opts)
   local where = self.fuel .. ":consumption"
   common.check_code(point, self.fuel == "gas" and "mprn" or "mpan", where)
@@ -32,19 +56,34 @@ local function consumption(self, point, serial, opts)
   })
 end
 
+---client.electricity: meter points and consumption (need the API key).
+---@class octopus.Electricity
+---@field client octopus.Client
+---@field consumption fun(self, mpan: string, serial: string, opts?: octopus.ConsumptionOptions): octopus.Pages
 local Electricity = { __name = "octopus.Electricity", consumption = consumption }
 Electricity.__index = Electricity
 
 -- electricity:meter_point(mpan) -> { gsp, mpan, profile_class } | nil, err
+---@param mpan string
+---@return octopus.MeterPoint|nil point
+---@return octopus.Error|nil err NOT_FOUND, AUTH, ...
 function Electricity:meter_point(mpan)
   common.check_code(mpan, "mpan", "electricity:meter_point")
   return self.client:request { method = "GET", path = { "electricity-meter-points", mpan } }
 end
 
+---client.gas: gas consumption (need the API key).
+---@class octopus.Gas
+---@field client octopus.Client
+---@field consumption fun(self, mprn: string, serial: string, opts?: octopus.ConsumptionOptions): octopus.Pages
 local Gas = { __name = "octopus.Gas", consumption = consumption }
 Gas.__index = Gas
 
+---@param client octopus.Client
+---@return octopus.Electricity electricity
 function M.electricity(client) return setmetatable({ client = client, fuel = "electricity" }, Electricity) end
+---@param client octopus.Client
+---@return octopus.Gas gas
 function M.gas(client) return setmetatable({ client = client, fuel = "gas" }, Gas) end
 
 return M

@@ -11,6 +11,52 @@ local common = require "octopus.rest.common"
 
 local type, setmetatable, tostring = type, setmetatable, tostring
 
+---A product in products:list (decoded JSON, the API's snake_case keys).
+---@class octopus.Product
+---@field code string                "JPN_KK_OCTOPUS_MAY_26"
+---@field full_name string
+---@field display_name string
+---@field description string
+---@field is_variable boolean
+---@field is_green boolean
+---@field is_tracker boolean
+---@field is_prepay boolean
+---@field is_business boolean
+---@field term? integer
+---@field available_from string
+---@field available_to? string|lightuserdata octopus.null when open
+---@field brand string
+---@field links table[]
+
+---products:get's answer: the product and its tariffs by register, region ("_C") and payment method.
+---@class octopus.ProductDetail: octopus.Product
+---@field single_register_electricity_tariffs table<string, table<string, octopus.RestTariff>>
+---@field dual_register_electricity_tariffs table<string, table<string, octopus.RestTariff>>
+---@field single_register_gas_tariffs table<string, table<string, octopus.RestTariff>>
+---@field sample_quotes? table
+---@field sample_consumption? table
+
+---@class octopus.RestTariff
+---@field code string                the tariff code (tariffs:* take it)
+---@field standing_charge_exc_vat number
+---@field standing_charge_inc_vat number
+---@field standard_unit_rate_exc_vat? number
+---@field standard_unit_rate_inc_vat? number
+---@field links table[]
+
+---products:list's filters.
+---@class octopus.ProductFilters
+---@field is_variable? boolean
+---@field is_green? boolean
+---@field is_tracker? boolean
+---@field is_prepay? boolean
+---@field is_business? boolean
+---@field available_at? octopus.TimeValue
+---@field brand? string
+
+---client.products: /v1/products/.
+---@class octopus.Products
+---@field client octopus.Client
 local Products = { __name = "octopus.Products" }
 Products.__index = Products
 
@@ -19,9 +65,14 @@ local FILTERS = {
   is_business = "boolean", available_at = "time", brand = "string",
 }
 
+---@param client octopus.Client
+---@return octopus.Products products
 function Products.new(client) return setmetatable({ client = client }, Products) end
 
 -- products:list{ is_green = true, available_at = ..., brand = ... } -> lazy iterator
+---An unknown filter raises, naming it. Items: octopus.Product.
+---@param filters? octopus.ProductFilters
+---@return octopus.Pages products
 function Products:list(filters)
   filters = common.check(filters, FILTERS, "products:list", "filter")
   local q = {}
@@ -31,6 +82,10 @@ function Products:list(filters)
 end
 
 -- products:get(code, { tariffs_active_at = }) -> product detail | nil, err
+---@param code string the product code
+---@param opts? { tariffs_active_at?: octopus.TimeValue }
+---@return octopus.ProductDetail|nil product
+---@return octopus.Error|nil err NOT_FOUND, ...
 function Products:get(code, opts)
   common.check_code(code, "product code", "products:get")
   opts = common.check(opts, { tariffs_active_at = "time" }, "products:get")
@@ -48,6 +103,13 @@ local REGISTERS = {
 -- Products.tariff_for(detail, region, payment_method, register) -> tariff | nil, err
 -- region "03", "_03", "C" or "_C"; payment_method default "direct_debit_monthly";
 -- register "single" (default), "dual" or "gas". Usable as products.tariff_for or products:tariff_for.
+---A tariff out of a product detail (also callable as products:tariff_for(...)).
+---@param detail octopus.ProductDetail
+---@param region string "03", "_03", "C" or "_C"
+---@param payment_method? string default "direct_debit_monthly"
+---@param register? "single"|"dual"|"gas" default "single"
+---@return octopus.RestTariff|nil tariff
+---@return octopus.Error|nil err NOT_FOUND (kind usage): no such tariff in the detail
 function Products.tariff_for(detail, region, payment_method, register)
   if getmetatable(detail) == Products then  -- called with ':'
     detail, region, payment_method, register = region, payment_method, register, nil
