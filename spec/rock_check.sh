@@ -45,6 +45,9 @@ client_check='
   assert(g.documents.viewer:find("viewer", 1, true), "shipped .graphql documents installed")
   assert(require("octopus.async") and require("octopus.graphql.token_file"))
   assert(not pcall(require, "octopus.sandbox"), "the sandbox is not part of the client rock")
+  local db = assert(require("octopus.sqlite").open(":memory:"))
+  assert(db:exec("create table t (x)")) db:close()
+  assert(require("octopus.history.store") and require("octopus.money.bill"))
   print("rock ok: octopus " .. o.version .. " on " .. (jit and jit.version or _VERSION))'
 (cd / && LUA_PATH="$t54/share/lua/5.4/?.lua;$t54/share/lua/5.4/?/init.lua;;" \
   LUA_CPATH="$t54/lib/lua/5.4/?.so;;" lua5.4 -e "$client_check")

@@ -61,16 +61,20 @@ $DESCRIPTION_COMMON
   labels = { "octopus-energy", "kraken", "energy", "api", "graphql", "rest", "http", "libcurl" },
 }
 supported_platforms = { "linux", "macosx" }  -- the C core is POSIX (mkstemp, fsync, rename)
-dependencies = { "lua >= 5.1" }
+-- argparse: the octopus command's parser (the library itself needs nothing but libcurl)
+dependencies = { "lua >= 5.1", "argparse" }
 -- found by library only: Debian keeps curl/curl.h under the multiarch include directory,
--- where the compiler (not luarocks) looks; rockspec/core.mk asks pkg-config for the flags
-external_dependencies = { CURL = { library = "curl" } }
+-- where the compiler (not luarocks) looks; rockspec/core.mk asks pkg-config for the flags.
+-- SQLite is for octopus.sqlite alone (the history store), its own .so: a script that
+-- only talks HTTP never loads libsqlite3.
+external_dependencies = { CURL = { library = "curl" }, SQLITE = { library = "sqlite3" } }
 build = {
   type = "make",
   makefile = "rockspec/core.mk",
   build_target = "core",
   build_variables = { CC = "\$(CC)", CFLAGS = "\$(CFLAGS)", LIBFLAG = "\$(LIBFLAG)",
-                      LUA_INCDIR = "\$(LUA_INCDIR)", CURL_LIBDIR = "\$(CURL_LIBDIR)" },
+                      LUA_INCDIR = "\$(LUA_INCDIR)", CURL_LIBDIR = "\$(CURL_LIBDIR)",
+                      SQLITE_LIBDIR = "\$(SQLITE_LIBDIR)" },
   install_target = "install",
   install_variables = { LIBDIR = "\$(LIBDIR)", LUA_INCDIR = "\$(LUA_INCDIR)" },
   install = {
