@@ -134,6 +134,8 @@ local function check_reachable(r, cfg)
   end
 end
 
+---:checkhealth octopus: the core (and its Lua), libcurl and TLS, credentials present (never
+---shown), the token file's permissions, and optionally whether the API answers.
 function M.check()
   local r = reporter()
   local core = check_core(r)

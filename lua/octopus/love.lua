@@ -16,9 +16,18 @@ local type, error, rawget = type, error, rawget
 
 local M = {}
 
+---What octopus.love.attach returns.
+---@class octopus.LoveDriver
+---@field client octopus.Client
+---@field frames integer  frames driven so far
 local Driver = {}
 Driver.__index = Driver
 
+---Wraps love.update so client:poll(poll_ms) runs first every frame (call from love.load,
+---after love.update is defined). Raises outside LÖVE.
+---@param client octopus.Client
+---@param opts? { poll_ms?: number } default 0: a frame never waits
+---@return octopus.LoveDriver driver
 function M.attach(client, opts)
   local love = rawget(_G, "love")
   if type(love) ~= "table" then error("octopus.love: not running inside LÖVE", 2) end
@@ -36,6 +45,7 @@ function M.attach(client, opts)
   return self
 end
 
+---Restores the previous love.update.
 function Driver:detach()
   local love = rawget(_G, "love")
   if love and love.update == self.installed then love.update = self.previous end

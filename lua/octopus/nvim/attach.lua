@@ -28,6 +28,10 @@ local pairs, ipairs, error, setmetatable = pairs, ipairs, error, setmetatable
 
 local M = {}
 
+---What octopus.nvim.attach returns.
+---@class octopus.NvimHandle
+---@field sched octopus.Scheduler
+---@field stats { flushes: integer, socket_events: integer, timer_events: integer }
 local Handle = {}
 Handle.__index = Handle
 
@@ -44,6 +48,12 @@ local function events_of(err, ev)
   return w and "w" or "r"
 end
 
+---Drives client from Neovim's libuv loop: curl's sockets watched with uv poll handles,
+---its timeout with one uv timer; every step runs on the main loop (vim.schedule). Raises
+---outside Neovim. Attaching again returns the same handle.
+---@param client octopus.Client
+---@param opts? { concurrency?: integer, max_connections?: integer, max_host_connections?: integer }
+---@return octopus.NvimHandle handle
 function M.attach(client, opts)
   local vim = rawget(_G, "vim")
   if type(vim) ~= "table" then error("octopus.nvim: not running inside Neovim", 2) end
@@ -140,6 +150,7 @@ function M.attach(client, opts)
   return self
 end
 
+---Stops watching and closes the uv handles (tasks in flight stay until client:close()).
 function Handle:detach()
   if self.detached then return end
   self.detached = true

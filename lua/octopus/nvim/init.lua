@@ -17,9 +17,33 @@
 local config = require "octopus.nvim.config"
 local commands = require "octopus.nvim.commands"
 
+---require("octopus.nvim").setup{...}'s options.
+---@class octopus.NvimOptions
+---@field rest_url? string
+---@field graphql_url? string
+---@field ca_file? string
+---@field account? string            the account commands are about (default: the viewer's first)
+---@field timezone? string
+---@field token_file? string|false   a path, or false: keep no token state
+---@field usage_days? integer        :Octopus usage without a count (default 7)
+---@field border? string|table       the float's border (default "rounded")
+---@field credentials? fun(): octopus.Credentials else OCTOPUS_API_KEY, OCTOPUS_EMAIL + OCTOPUS_PASSWORD
+---@field health_check_url? boolean|string :checkhealth's reachability check (true: rest_url)
+---@field timeout? number
+---@field connect_timeout? number
+---@field retries? integer
+
+---@class octopus.nvim
+---@field TASK_TIMEOUT number    seconds; a command that takes longer ends with TIMEOUT
+---@field subcommands string[]
+---@field notify fun(level: "ERROR"|"WARN"|"INFO", msg: string)
 local M = {}
 
 -- loaded on first use: setup() and :checkhealth must work before the core is built
+---Drives client from Neovim's libuv loop (octopus.nvim.attach).
+---@param client octopus.Client
+---@param opts? { concurrency?: integer, max_connections?: integer, max_host_connections?: integer }
+---@return octopus.NvimHandle handle
 function M.attach(client, opts) return require("octopus.nvim.attach").attach(client, opts) end
 M.TASK_TIMEOUT = 120   -- seconds; a command that takes longer ends with TIMEOUT
 
@@ -35,12 +59,17 @@ local function notify(level, msg)
 end
 M.notify = notify
 
+---Closes the plugin's client (setup and :Octopus logout do).
 function M.reset()
   local c = state.client
   state.client, state.account = nil, nil
   if c then c:close() end
 end
 
+---The plugin's options: validated (a bad option raises, naming it; credentials are refused:
+---they come from the environment or opts.credentials()).
+---@param opts? octopus.NvimOptions
+---@return table M the module
 function M.setup(opts)
   local new = config.new(opts)
   M.reset()
@@ -48,9 +77,14 @@ function M.setup(opts)
   return M
 end
 
+---@return octopus.NvimOptions cfg the validated configuration (defaults applied)
 function M.config() return cfg() end
 
 -- -> client | nil, why, level ("ERROR": the library does not load; "WARN": bad options)
+---The plugin's client, made (and attached) on first use.
+---@return octopus.Client|nil client
+---@return string|nil why
+---@return "ERROR"|"WARN"|nil level "ERROR": the library does not load; "WARN": bad options
 function M.client()
   if state.client then return state.client end
   local loaded, octopus = pcall(require, "octopus")
@@ -131,6 +165,9 @@ local ctx = {
 }
 
 -- run({ subcommand, args... }) -> true when it started
+---What :Octopus does: { subcommand, args... } (usage, bill, compare, balance, sync, login, logout).
+---@param fargs? string[]
+---@return boolean started
 function M.run(fargs)
   fargs = fargs or {}
   local args = {}
@@ -139,6 +176,11 @@ function M.run(fargs)
 end
 
 -- completion for :Octopus (customlist: arglead, the command line, cursor position)
+---:Octopus's completion (customlist).
+---@param arglead string
+---@param cmdline? string
+---@param cursorpos? integer
+---@return string[] candidates
 function M.complete(arglead, cmdline, cursorpos)
   local before = (cmdline or ""):sub(1, cursorpos or #(cmdline or ""))
   local words = {}
