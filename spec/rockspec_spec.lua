@@ -73,13 +73,16 @@ describe("rockspec/octopus-scm-1.rockspec (the client)", function()
     for k in pairs(rock.build.install.lua) do assert.is_nil(k:match("^octopus%.sandbox"), k) end
   end)
 
-  it("builds octopus.core from every C source, finding libcurl with pkg-config, not by header", function()
+  it("builds octopus.core from every C source and octopus.sqlite apart, finding the libraries" ..
+     " with pkg-config, not by header", function()
     assert.are.equal("make", rock.build.type)
     local mk = assert(helper.read_file(rock.build.makefile))
     assert.is_truthy(mk:find("SRCS        := $(wildcard csrc/*.c)", 1, true))
     assert.is_truthy(mk:find("pkg-config --libs libcurl", 1, true))
-    assert.are.same({ CURL = { library = "curl" } }, rock.external_dependencies)
-    assert.are.same({ "lua >= 5.1" }, rock.dependencies)
+    assert.is_truthy(mk:find("pkg-config --libs sqlite3", 1, true))
+    assert.is_truthy(mk:find("-o $(OUT)/sqlite.so $(SQLITE_SRCS)", 1, true))
+    assert.are.same({ CURL = { library = "curl" }, SQLITE = { library = "sqlite3" } }, rock.external_dependencies)
+    assert.are.same({ "lua >= 5.1", "argparse" }, rock.dependencies)
   end)
 
   it("says what it is", function() check_metadata(rock, "octopus", "octopus") end)
