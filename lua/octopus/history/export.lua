@@ -98,6 +98,11 @@ local function run(store, spin, out, opts, header, line_of)
   return total
 end
 
+---@param store table an octopus.history store
+---@param spin string
+---@param out file*|fun(chunk: string): any
+---@param opts? { from?: any, to?: any, zone?: string }
+---@return integer|nil rows, table|nil err
 function M.csv(store, spin, out, opts)
   return run(store, spin, out, opts, M.CSV_HEADER, function(r, iso)
     return iso(r.start_at) .. "," .. iso(r.end_at) .. "," .. r.value_text .. "," ..
@@ -105,6 +110,11 @@ function M.csv(store, spin, out, opts)
   end)
 end
 
+---@param store table an octopus.history store
+---@param spin string
+---@param out file*|fun(chunk: string): any
+---@param opts? { from?: any, to?: any, zone?: string }
+---@return integer|nil rows, table|nil err
 function M.ndjson(store, spin, out, opts)
   return run(store, spin, out, opts, nil, function(r, iso)
     return '{"start":"' .. iso(r.start_at) .. '","end":"' .. iso(r.end_at) .. '","kwh":' ..

@@ -22,7 +22,11 @@
 -- row = { spin, start_at, end_at (epoch s), value, value_text (kWh), cost_estimate,
 --         cost_estimate_text (yen), version, band, step, fetched_at }: the shape of
 --         client:readings rows without start_iso/end_iso (time.format them if needed);
---         absent fields were NULL (the API gave none).
+--         absent fields were NULL (the API gave none). fetched_at: when the stored value
+--         arrived (an unchanged re-fetch leaves it). The rows iterator raises the error
+--         object if SQLite fails mid-way; the other queries return nil, err.
+-- A store opened read_only (or a file this process cannot write) answers queries; its
+-- writes return READONLY and change nothing.
 --
 -- Invariants:
 --  * The file is 0600 and new directories 0700 (octopus.sqlite's private mode: a file
@@ -282,6 +286,8 @@ end
 ---------------------------------------------------------------------------
 -- supply points
 
+---@param sp { spin: string, account?: string, area?: string, supply_start?: integer }
+---@return true|nil ok, table|nil err
 function Store:put_supply_point(sp)
   if type(sp) ~= "table" then raise("store:put_supply_point: expected a table { spin, account, area }") end
   check_spin(sp.spin, "put_supply_point")
@@ -294,6 +300,8 @@ function Store:put_supply_point(sp)
   end)
 end
 
+---@param spin string
+---@return table|nil supply_point, table|nil err
 function Store:supply_point(spin)
   return (first(self, "sp_get", "SELECT * FROM supply_points WHERE spin = ?", spin))
 end
@@ -335,7 +343,10 @@ local function add_coverage(self, spin, from, to)
   return prepare(self, "cov_ins", "INSERT INTO coverage (spin, from_at, to_at) VALUES (?, ?, ?)"):run(spin, lo, hi)
 end
 
----@return table|nil counts { added, revised, unchanged }
+---@param spin string
+---@param rows table[] reading rows (client:readings shape)
+---@param opts? { covered?: integer[], fetched_at?: integer }
+---@return table|nil counts { added, revised, unchanged }, table|nil err
 function Store:put_rows(spin, rows, opts)
   check_spin(spin, "put_rows")
   if type(rows) ~= "table" then raise("store:put_rows: 'rows' must be an array of readings") end
@@ -420,6 +431,9 @@ local function range(self, opts, fname)
   return read("from", -2 ^ 52), read("to", 2 ^ 52), zone
 end
 
+---@param spin string
+---@param opts? { from?: any, to?: any, zone?: string, fields?: string[] }
+---@return function iterator
 function Store:rows(spin, opts)
   check_spin(spin, "rows")
   local from, to = range(self, opts, "rows")
@@ -438,6 +452,8 @@ function Store:rows(spin, opts)
     "ORDER BY start_at", spin, from, to)
 end
 
+---@param spin string
+---@return integer|nil n, table|nil err
 function Store:count(spin, opts)
   check_spin(spin, "count")
   local from, to = range(self, opts, "count")
@@ -451,6 +467,9 @@ function Store:extent(spin)
   return nil
 end
 
+---@param spin string
+---@param start_at integer
+---@return table[]|nil replaced, table|nil err
 function Store:revisions(spin, start_at)
   check_spin(spin, "revisions")
   local out = {}
@@ -486,6 +505,9 @@ function Store:uncovered(spin, from, to)
 end
 
 -- gaps: walk the start_at column once; constant memory in the number of rows
+---@param spin string
+---@param opts? { from?: any, to?: any }
+---@return table[]|nil gaps, table|nil err
 function Store:gaps(spin, opts)
   check_spin(spin, "gaps")
   local from, to = range(self, opts, "gaps")
@@ -529,6 +551,9 @@ local function days(self, spin, opts, fname)
   return iterate(self, sql, off, spin, from, to), zone
 end
 
+---@param spin string
+---@param opts? { from?: any, to?: any, zone?: string }
+---@return table[]|nil buckets, table|nil err
 function Store:by_day(spin, opts)
   local out = {}
   local it, zone = days(self, spin, opts, "by_day")
@@ -541,6 +566,9 @@ function Store:by_day(spin, opts)
   return out
 end
 
+---@param spin string
+---@param opts? { from?: any, to?: any, zone?: string }
+---@return table[]|nil buckets, table|nil err
 function Store:by_month(spin, opts)
   local out, cur = {}, nil
   local it, zone = days(self, spin, opts, "by_month")

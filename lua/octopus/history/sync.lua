@@ -156,7 +156,12 @@ end
 
 local run
 
----@return table|nil report
+---@param client table an octopus client
+---@param store table an octopus.history store
+---@param account string
+---@param opts? { supply_point?: string, from?: any, window_days?: integer, concurrency?: integer,
+---  reread_days?: number, progress?: fun(done: integer, total: integer) }
+---@return table|nil report, table|nil err, table|nil partial_report
 function M.sync(client, store, account, opts)
   local report = { added = 0, revised = 0, unchanged = 0, windows = 0, requests = 0 }
   -- async.pcall: sync may run inside a task, whose client calls yield (PUC 5.1 too)
