@@ -475,6 +475,8 @@ function Task:__tostring() return "octopus.Task (" .. self.status .. ")" end
 ---------------------------------------------------------------------------
 -- Attaching, and the client methods
 ---------------------------------------------------------------------------
+---@param client octopus.Client
+---@return octopus.Scheduler|nil sched nil before attach
 local function scheduler_of(client)
   local tr = client.transport
   if transport.is(tr) then return tr.sched end

@@ -54,6 +54,9 @@ local function cfg()
   return state.cfg
 end
 
+---vim.notify with the plugin's title ("octopus: " .. msg).
+---@param level "ERROR"|"WARN"|"INFO"
+---@param msg string
 local function notify(level, msg)
   vim.notify("octopus: " .. msg, vim.log.levels[level], { title = "octopus" })
 end

@@ -168,7 +168,6 @@ function Client:__tostring()
 end
 
 ---Closes the transport (and the async scheduler, cancelling its tasks). Also __close.
----@return nil
 function Client:close() if self.transport.close then self.transport:close() end end
 Client.__close = Client.close
 
