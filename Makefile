@@ -168,9 +168,8 @@ $(SQLITE_SO): $(SQLITE_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -fPIC -fvisibility=hidden $(LUA_INC) $(CURL_CFLAGS) \
 	  -shared -o $@ $(SQLITE_SRCS) $(SQLITE_LIBS)
-ifeq ($(OUT),build/5.4)
-	@mkdir -p octopus && ln -sf ../$(SQLITE_SO) octopus/sqlite.so
-endif
+	@# no ./octopus/sqlite.so link (as for core.so: it would shadow the LuaJIT build in nvim)
+	@if [ -L octopus/sqlite.so ]; then rm -f octopus/sqlite.so; rmdir octopus 2>/dev/null || true; fi
 test-asan: $(ASAN_SQLITE_SO)
 $(ASAN_SQLITE_SO): $(SQLITE_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
