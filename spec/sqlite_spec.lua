@@ -208,5 +208,8 @@ describe("octopus.sqlite #core", function()
     assert.is_nil(ok)
     assert.equal("CANTOPEN", err.code)
     assert.equal("refusing the symbolic link " .. dir .. "/link.db: Too many levels of symbolic links", err.message)
+    local mem = assert(sqlite.open(":memory:", { private = true }))     -- no file named ":memory:"
+    mem:close()
+    assert.is_nil(io.open(":memory:", "r"))
   end)
 end)

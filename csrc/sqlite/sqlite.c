@@ -240,7 +240,7 @@ static int db_open(lua_State *L) {
     d->db = NULL;
     d->stmts = NULL;
     octopus_setmetatable(L, DB_MT);
-    if (priv) {
+    if (priv && strcmp(path, ":memory:") != 0) {  /* no file to make private */
         if (prepare_private(L, path, plen, (flags & SQLITE_OPEN_CREATE) != 0) != 0) return 2;
         flags |= SQLITE_OPEN_NOFOLLOW;
     }
