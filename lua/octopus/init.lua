@@ -16,6 +16,9 @@ local clock = require "octopus.pipeline.clock"
 local async = require "octopus.async"
 local graphql = require "octopus.graphql"
 local readings = require "octopus.graphql.readings"
+local money = require "octopus.money.client"
+local bill = require "octopus.money.bill"
+local history = require "octopus.history"
 local rest = {
   products = require "octopus.rest.products", tariffs = require "octopus.rest.tariffs",
   industry = require "octopus.rest.industry", quotes = require "octopus.rest.quotes",
@@ -31,6 +34,7 @@ local pairs, setmetatable = pairs, setmetatable
 ---@field errors octopus.errors
 ---@field clock octopus.clock
 ---@field readings octopus.readings
+---@field history table      octopus.history (store, sync, export)
 ---@field version string     "0.1.0"
 ---@field Client octopus.Client the Client class (pipeline methods + the domains')
 local M = {
@@ -40,6 +44,7 @@ local M = {
   errors = errors,
   clock = clock,           -- octopus.clock.fake() for specs that drive time
   readings = readings,     -- pure helpers: by_day, by_month, windows, ...
+  bill = bill,             -- the pure bill engine: price, project, compare (octopus.money.bill)
   version = core.version,
 }
 
@@ -62,7 +67,7 @@ local M = {
 ---@field map fun(self: octopus.Client, items: any[], fn: fun(item: any, i: integer): any, opts?: table): any[], table?
 local Client = { __name = "octopus.Client" }
 for k, v in pairs(pipeline.Client) do Client[k] = v end
-for _, methods in pairs { graphql.methods, async.methods } do
+for _, methods in pairs { graphql.methods, async.methods, history.methods, money.methods } do
   for k, v in pairs(methods) do Client[k] = v end
 end
 Client.__index = Client
