@@ -1,12 +1,11 @@
 -- spec/sandbox_graphql_spec.lua: the sandbox's GraphQL endpoint over real loopback sockets.
 --
 -- The server runs under lua5.4 (spec/helper.lua starts it); this file is the client side
--- and runs under Lua 5.4 and LuaJIT (LuaSocket + cjson, plain HTTP). Waiting for a token
--- to expire polls os.time() with bounded socket.sleep calls; nothing asserts a duration.
+-- and runs under Lua 5.4 and LuaJIT (LuaSocket + cjson, plain HTTP). A token expires by
+-- moving the sandbox's clock (POST /_sandbox/clock), not by sleeping.
 local helper = require "helper"
 local http = require "socket.http"
 local ltn12 = require "ltn12"
-local socket = require "socket"
 local cjson = require "cjson"
 
 local null = cjson.null
@@ -68,12 +67,6 @@ local function b64url_decode(s)
 end
 
 local function utc(t) return os.date("!%Y-%m-%dT%H:%M:%S+00:00", t) end
-
--- Bounded wait until os.time() passes t (at most `limit` seconds).
-local function wait_past(t, limit)
-  local deadline = os.time() + (limit or 10)
-  while os.time() <= t and os.time() < deadline do socket.sleep(0.2) end
-end
 
 describe("the sandbox GraphQL endpoint", function()
   local srv
@@ -545,11 +538,11 @@ describe("the sandbox GraphQL endpoint with short token lifetimes", function()
     local t = assert(login(srv, { APIKey = srv.credentials.api_key }))
     assert.are.equal(1, t.payload.exp - t.payload.iat)
     assert.are.equal(t.payload.iat + 3, t.refreshExpiresIn)
-    wait_past(t.payload.exp, 5)
+    srv:advance(t.payload.exp + 1 - t.payload.iat)          -- past exp
     local _, res = gql(srv, "{ viewer { email } }", nil, t.token)
     assert.are.equal(null, res.data.viewer)
     assert_error(res, "KT-CT-1124", "APPLICATION", "Signature of the JWT has expired.")
-    wait_past(t.refreshExpiresIn, 6)
+    srv:advance(t.refreshExpiresIn - t.payload.exp)          -- past the refresh token's expiry
     local none, again = login(srv, { refreshToken = t.refreshToken })
     assert.are.equal(null, none)
     local e = assert_error(again, "KT-CT-1134", "VALIDATION", "Invalid data.")
