@@ -511,7 +511,7 @@ describe("the sandbox GraphQL endpoint", function()
       local rates = t.tiers[1].consumptionRates
       assert.are.equal("CONSUMPTION_STEPPED_03_01", rates[1].band)
       assert.are.equal("29.80", rates[1].pricePerUnitIncTax)
-      assert.are.equal("311.75", t.tiers[1].standingRates.amperage[1].pricePerUnitIncTax)
+      assert.are.equal("30.75", t.tiers[1].standingRates.amperage[1].pricePerUnitIncTax) -- 311.75 a month per 10 A, x 36 / 365
     end)
   end)
 

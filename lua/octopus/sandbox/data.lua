@@ -8,6 +8,8 @@
 -- product in force (agreement) at that half hour: band by cumulative kWh since the start
 -- of the JST month, plus that month's fuel cost adjustment, plus the renewable levy.
 -- Plain arithmetic only (no bit operators), so it also loads under LuaJIT.
+local prices = require "octopus.sandbox.prices"
+
 local floor, fmt = math.floor, string.format
 
 local M = {}
@@ -161,78 +163,9 @@ function M.normalize_postcode(pc)
   return a .. "-" .. b
 end
 
--- per-area price levels (yen, inc tax): standing charge/day, band 1, 2, 3, single step
-local AREA_PRICES = {
-  ["01"] = { 374.22, 35.35, 41.86, 45.54, 38.10 },
-  ["02"] = { 330.00, 29.62, 36.37, 40.32, 33.20 },
-  ["03"] = { 311.75, 29.80, 36.40, 40.49, 33.05 },
-  ["04"] = { 321.14, 21.04, 25.51, 28.46, 24.30 },
-  ["05"] = { 302.50, 30.86, 34.75, 36.46, 33.00 },
-  ["06"] = { 0.00,   20.21, 25.61, 28.59, 23.90 },
-  ["07"] = { 336.87, 32.75, 39.43, 41.55, 36.00 },
-  ["08"] = { 428.73, 30.97, 37.61, 40.63, 34.80 },
-  ["09"] = { 316.24, 18.37, 23.97, 26.97, 22.60 },
-  ["10"] = { 401.50, 36.62, 42.69, 45.61, 40.10 },
-}
-
-local function money(x) return fmt("%.2f", x) end
-
-local function build_products()
-  local products, list = {}, {}
-  local fca = {}
-  -- fuel cost adjustment, yen/kWh, 2024-01 .. 2027-12
-  for y = 2024, 2027 do
-    for m = 1, 12 do
-      local k = fmt("%04d-%02d", y, m)
-      fca[k] = money(-2.60 + floor(unit("fca" .. k) * 200) / 100)
-    end
-  end
-  local defs = {
-    { code = "JPN_KK_OCTOPUS_MAY_26", display_name = "Green Octopus",
-      full_name = "Octopus Energy Green Octopus", kind = "stepped", is_green = true,
-      is_variable = true, available_from = "2026-05-01T00:00:00+09:00", factor = 1.0,
-      description = "100% renewable electricity with stepped unit rates." },
-    { code = "JPN_KK_SIMPLE_OCTOPUS_24", display_name = "Simple Octopus",
-      full_name = "Octopus Energy Simple Octopus", kind = "single_step", is_green = false,
-      is_variable = false, available_from = "2024-04-01T00:00:00+09:00", factor = 1.0,
-      description = "One flat unit rate, whatever you use." },
-    { code = "JPN_KK_OCTOPUS_NOV_24", display_name = "Green Octopus (Nov 2024)",
-      full_name = "Octopus Energy Green Octopus November 2024", kind = "stepped", is_green = true,
-      is_variable = true, available_from = "2024-11-01T00:00:00+09:00",
-      available_to = "2026-05-01T00:00:00+09:00", factor = 0.97,
-      description = "The previous Green Octopus tariff, closed to new customers." },
-  }
-  for _, d in ipairs(defs) do
-    local by_area = {}
-    for area, p in pairs(AREA_PRICES) do
-      local bands
-      if d.kind == "stepped" then
-        bands = {
-          { band = "CONSUMPTION_STEPPED_" .. area .. "_01", step_start = 0, step_end = 120,
-            price_inc_tax = money(p[2] * d.factor) },
-          { band = "CONSUMPTION_STEPPED_" .. area .. "_02", step_start = 120, step_end = 300,
-            price_inc_tax = money(p[3] * d.factor) },
-          { band = "CONSUMPTION_STEPPED_" .. area .. "_03", step_start = 300, step_end = nil,
-            price_inc_tax = money(p[4] * d.factor) },
-        }
-      else
-        bands = { { band = "CONSUMPTION_SINGLE_" .. area .. "_01", step_start = 0,
-                    step_end = nil, price_inc_tax = money(p[5] * d.factor) } }
-      end
-      by_area[area] = { standing_charge_per_day = money(p[1] * d.factor), bands = bands }
-    end
-    products[d.code] = {
-      code = d.code, display_name = d.display_name, full_name = d.full_name,
-      description = d.description, kind = d.kind, is_green = d.is_green,
-      is_variable = d.is_variable, is_tracker = false, is_prepay = false, is_business = false,
-      brand = "OCTOPUS_ENERGY", available_from = d.available_from,
-      available_to = d.available_to, term = 12, by_area = by_area,
-      fuel_cost_adjustment = fca, renewable_levy = "3.98",
-    }
-    list[#list + 1] = d.code
-  end
-  return products, list
-end
+-- products and prices: octopus.sandbox.prices (per area; fuel-cost adjustment per area
+-- and month; levy per fiscal year; METI subsidy per month)
+M.prices = prices
 
 ---------------------------------------------------------------------------
 -- the dataset
@@ -241,11 +174,13 @@ local DS = {}
 DS.__index = DS
 
 -- users: name, email, password, areas of their accounts, agreement plan
+-- users: name, email, areas of their accounts, each account's meter-reading day and
+-- contracted amperes
 local USERS = {
-  { "Hanako", "Yamada", "hanako@example.jp", { "03", "06" } },
-  { "Taro", "Suzuki", "taro@example.jp", { "04" } },
-  { "Yuki", "Sato", "yuki@example.jp", { "01" } },
-  { "Kenji", "Tanaka", "kenji@example.jp", { "09" } },
+  { "Hanako", "Yamada", "hanako@example.jp", { "03", "06" }, { 1, 15 }, { 30, 40 } },
+  { "Taro", "Suzuki", "taro@example.jp", { "04" }, { 8 }, { 40 } },
+  { "Yuki", "Sato", "yuki@example.jp", { "01" }, { 22 }, { 30 } },
+  { "Kenji", "Tanaka", "kenji@example.jp", { "09" }, { 28 }, { 50 } },
 }
 
 local AREA_POSTAL = {}
@@ -284,13 +219,14 @@ function DS:new_serial()
   return fmt("%02dK%07d", 10 + self.rand(90), self.rand(10000000))
 end
 
--- Builds a property+supply point for a postcode with agreements = { {product_code, from, to}... }
-function DS:new_property(postcode, address, plan)
+-- Builds a property+supply point for a postcode with agreements = { {product_code, from, to}... };
+-- reading_day (readingDateDayOfMonth, default 1) and amperes (contracted, default 30)
+function DS:new_property(postcode, address, plan, reading_day, amperes)
   local pa = self.postal_areas[postcode]
   local p = pa and pa[1]
   local area = M.grid_area_for_postcode(postcode) or "03"
   local sp = { spin = self:new_spin(area), status = "ON_SUPPLY", meter_serial = self:new_serial(),
-               grid_area = area, agreements = {} }
+               grid_area = area, agreements = {}, reading_day = reading_day or 1, amperes = amperes or 30 }
   for _, a in ipairs(plan) do
     self.next_agreement = self.next_agreement + 1
     sp.agreements[#sp.agreements + 1] = { id = self.next_agreement, product_code = a[1],
@@ -312,7 +248,7 @@ function M.new(opts)
   for _, p in ipairs(POSTAL) do
     self.postal_areas[p[1]] = { { postcode = p[1], prefecture = p[2], city = p[3], area = p[4] } }
   end
-  self.products, self.product_list = build_products()
+  self.products, self.product_list, self.fca = prices.build(unit)
   for i, u in ipairs(USERS) do
     local user = { given_name = u[1], family_name = u[2], email = u[3],
       password = "octopus-" .. u[1]:lower() .. "-" .. seed,
@@ -334,7 +270,7 @@ function M.new(opts)
       end
       self:add_account{ number = self:new_account_number(), status = "ACTIVE",
         balance = 1000 * (self.rand(20) - 5), billing_name = u[2] .. " " .. u[1],
-        owner = u[3], properties = { self:new_property(pc, nil, plan) } }
+        owner = u[3], properties = { self:new_property(pc, nil, plan, u[5][j], u[6][j]) } }
     end
   end
   self.organizations = { { secret_key = "org_sk_" .. hex8(self.rand):lower() .. hex8(self.rand):lower(),
@@ -471,8 +407,8 @@ function DS:readings(spin, from, to)
       for i, b in ipairs(area.bands) do
         if cum >= b.step_start and (not b.step_end or cum < b.step_end) then band, step = b, i end
       end
-      local fca = tonumber(product.fuel_cost_adjustment[month_key(t)] or "0")
-      local rate = tonumber(band.price_inc_tax) + fca + tonumber(product.renewable_levy)
+      local fca = tonumber(self.fca[sp.grid_area][month_key(t)] or "0")
+      local rate = tonumber(band.price_inc_tax) + fca + tonumber(self:levy_at(t))
       row.cost_estimate = fmt("%.2f", v * rate)
       row.band, row.step, row.product_code = band.band, step, product.code
     else
@@ -483,6 +419,12 @@ function DS:readings(spin, from, to)
     t = t + 1800
   end
   return out
+end
+
+-- the renewable-energy levy (text) for a half hour at t: its fiscal year's
+function DS:levy_at(t)
+  local y, m = M.fields(t)
+  return prices.LEVY[prices.levy_year(y, m)]
 end
 
 -- A user by API key / email (nil when unknown).

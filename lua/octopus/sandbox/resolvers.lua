@@ -10,6 +10,7 @@
 -- newest ones (older rows in the window are dropped silently, as measured on OEJP).
 -- Relay connections need `first` or `last` (KT-CT-1201) and cap both at 100.
 local data = require "octopus.sandbox.data"
+local billing = require "octopus.sandbox.billing"
 local gql = require "octopus.sandbox.graphql"
 local jwt = require "octopus.sandbox.jwt"
 
@@ -124,7 +125,7 @@ end
 
 local function fca_rate(v)
   local key = data.month_key(v.at)
-  local price = v.p.fuel_cost_adjustment[key]
+  local price = (v.p.fuel_cost_adjustment[v.area] or v.p.fuel_cost_adjustment["03"])[key]
   local from, to = data.month_bounds(v.at)
   if not price then return nil end
   return { gridOperatorCode = v.area, band = "FUEL_COST_ADJUSTMENT_" .. v.area,
@@ -135,11 +136,11 @@ end
 -- The renewable energy levy year runs May to April.
 local function levy_rate(v)
   local y, m = data.fields(v.at)
-  if m < 5 then y = y - 1 end
+  y = data.prices.levy_year(y, m)
+  local price = data.prices.LEVY[y]
   return { gridOperatorCode = v.area, band = "RENEWABLE_ENERGY_LEVY",
     validFrom = data.iso(data.epoch(y, 5, 1)), validTo = data.iso(data.epoch(y + 1, 5, 1)),
-    unitType = "KWH_CONSUMPTION", pricePerUnit = ex_tax(v.p.renewable_levy),
-    pricePerUnitIncTax = v.p.renewable_levy }
+    unitType = "KWH_CONSUMPTION", pricePerUnit = ex_tax(price), pricePerUnitIncTax = price }
 end
 
 local product_fields = {
@@ -148,12 +149,14 @@ local product_fields = {
   params = function(v, _, ctx)
     return ctx.json.object{ fullName = v.p.full_name, isGreen = v.p.is_green, term = v.p.term }
   end,
-  standingChargeUnitType = function() return "DAYS_ON_SUPPLY" end,
+  standingChargeUnitType = function(v) return area_prices(v).standing_unit_type end,
+  -- the daily figure of a 30 A household (standingCharges carries the real unit type)
   standingChargePricePerDay = function(v) return area_prices(v).standing_charge_per_day end,
   standingCharges = function(v)
-    local sc = area_prices(v).standing_charge_per_day
-    return { { gridOperatorCode = v.area, band = "STANDING_CHARGE_" .. v.area, unitType = "DAYS_ON_SUPPLY",
-      validFrom = v.p.available_from, validTo = v.p.available_to,
+    local a = area_prices(v)
+    local sc = a.standing_price
+    return { { gridOperatorCode = v.area, band = "STANDING_CHARGE_" .. v.area, unitType = a.standing_unit_type,
+      validFrom = data.prices.RATES_FROM, validTo = v.p.available_to,
       pricePerUnit = ex_tax(sc), pricePerUnitIncTax = sc } }
   end,
   fuelCostAdjustment = fca_rate,
@@ -163,7 +166,7 @@ local product_fields = {
     local out = {}
     for i, b in ipairs(area_prices(v).bands) do
       out[i] = { gridOperatorCode = v.area, band = b.band, unitType = "KWH_CONSUMPTION",
-        validFrom = v.p.available_from, validTo = v.p.available_to,
+        validFrom = data.prices.RATES_FROM, validTo = v.p.available_to,
         pricePerUnit = ex_tax(b.price_inc_tax), pricePerUnitIncTax = b.price_inc_tax,
         stepStart = b.step_start, stepEnd = b.step_end }
     end
@@ -172,34 +175,58 @@ local product_fields = {
 }
 
 ---------------------------------------------------------------------------
--- bills: one monthly statement per closed JST month since the first agreement
+-- bills: one statement per closed billing period (octopus.sandbox.billing computes the
+-- amounts from the readings and prices), newest first; opening balance = the previous
+-- statement's charges (paid by direct debit), closing balance = this one's
 
-local function statements(account, now)
-  local start
-  for _, prop in ipairs(account.properties) do
-    for _, sp in ipairs(prop.supply_points) do
-      for _, ag in ipairs(sp.agreements) do
-        local t = data.parse_iso(ag.valid_from)
-        if not start or t < start then start = t end
-      end
+local function sp_of(account)
+  local prop = account.properties[1]
+  return prop and prop.supply_points[1]
+end
+
+local function statements(ds, account, now)
+  ds.statements = ds.statements or {}
+  local sp = sp_of(account)
+  local out = {}
+  if not sp then return out end
+  local prev = 0
+  for n, p in ipairs(billing.periods(ds, sp, now)) do
+    local key = sp.spin .. ":" .. p.from
+    local b = ds.statements[key]
+    if b == nil then b = billing.bill(ds, sp, p.from, p.to) or false; ds.statements[key] = b end
+    if b then
+      local id = tostring(data.hash(account.number .. ":" .. n) % 90000000 + 10000000)
+      local gross = b.total
+      table.insert(out, 1, { id = id, billType = "STATEMENT", fromDate = date_of(p.from), toDate = date_of(p.to - 1),
+        issuedDate = date_of(p.to + 4 * 86400), paymentDueDate = date_of(p.to + 26 * 86400),
+        consumptionStartDate = date_of(p.from), consumptionEndDate = date_of(p.to - 1),
+        isExternalBill = false, isFinal = false, status = "CLOSED",
+        openingBalance = prev, closingBalance = gross,
+        totalCharges = { netTotal = gross - b.tax, taxTotal = b.tax, grossTotal = gross },
+        totalCredits = { netTotal = 0, taxTotal = 0, grossTotal = 0 },
+        bill = b, sp = sp })
+      prev = gross
     end
   end
-  local out = {}
-  if not start then return out end
-  local cur = data.month_bounds(now)
-  local from = data.month_bounds(start)
-  local n = 0
-  while from < cur do
-    local _, to = data.month_bounds(from)
-    n = n + 1
-    table.insert(out, 1, { id = tostring(data.hash(account.number .. ":" .. n) % 90000000 + 10000000),
-      billType = "STATEMENT", fromDate = date_of(from), toDate = date_of(to - 1),
-      issuedDate = date_of(to + 4 * 86400), paymentDueDate = date_of(to + 26 * 86400),
-      consumptionStartDate = date_of(from), consumptionEndDate = date_of(to - 1),
-      isExternalBill = false, isFinal = false })
-    from = to
-  end
   return out
+end
+
+-- charges(accountNumber, billingDocumentIdentifier): the statement's lines
+local function charges(ds, account, id, now)
+  for _, s in ipairs(statements(ds, account, now)) do
+    if s.id == id then
+      local items = {}
+      for i, l in ipairs(s.bill.lines) do
+        items[i] = { supplyType = l.supply_type, periodStartAt = data.iso(l.from), periodEndAt = data.iso(l.to),
+          numberOfUnits = l.units, netAmount = l.net, grossAmount = l.gross, currency = "JPY",
+          productCode = s.bill.product, contractedCapacityUnit = "A",
+          contractedCapacityValue = tostring(s.sp.amperes) }
+      end
+      return { { grossAmount = s.totalCharges.grossTotal, salesTaxAmount = s.totalCharges.taxTotal,
+        lineItems = items } }
+    end
+  end
+  fail("Not found.", "KT-CT-1140", "NOT_FOUND", "No billing document with this identifier on the account.")
 end
 
 ---------------------------------------------------------------------------
@@ -276,6 +303,36 @@ function M.new()
       end
       return out
     end,
+    charges = function(_, args, ctx)
+      local p = ctx.principal()
+      local a = ctx.ds.accounts[args.accountNumber]
+      if not a or not owned(p, args.accountNumber) then
+        fail("Unauthorized.", "KT-CT-4177", "AUTHORIZATION",
+          "The account does not exist or you do not have access to it.")
+      end
+      return charges(ctx.ds, a, args.billingDocumentIdentifier, ctx.now)
+    end,
+    metiCredits = function(_, args)
+      local out = {}
+      local lo = args.activeFrom and parse_datetime(args.activeFrom, "activeFrom")
+      local hi = args.activeTo and parse_datetime(args.activeTo, "activeTo")
+      local on = args.activeOn and parse_datetime(args.activeOn, "activeOn")
+      if args.metiCreditType ~= nil and args.metiCreditType ~= "E" then return out end
+      local keys = {}
+      for k in pairs(data.prices.METI) do keys[#keys + 1] = k end
+      table.sort(keys)
+      for _, k in ipairs(keys) do
+        local y, m = k:match("^(%d+)%-(%d+)$")
+        y, m = tonumber(y), tonumber(m)
+        local from = data.epoch(y, m, 1)
+        local to = m == 12 and data.epoch(y + 1, 1, 1) or data.epoch(y, m + 1, 1)
+        if (not lo or to > lo) and (not hi or from <= hi) and (not on or (from <= on and on < to)) then
+          out[#out + 1] = { creditType = "ELECTRICITY", startDate = date_of(from), endDate = date_of(to - 86400),
+            unitPrice = data.prices.METI[k] }
+        end
+      end
+      return out
+    end,
     rateLimitInfo = function(_, _, ctx)
       return { key = ctx.principal().key }
     end,
@@ -302,8 +359,8 @@ function M.new()
                      band = b.band }
       end
       return { { contractCapacityPattern = "NON_TIERED", consumptionRates = rates,
-        standingRates = { amperage = { { pricePerUnitIncTax = a.standing_charge_per_day,
-          label = "Standing charge", unitType = "DAYS_ON_SUPPLY" } }, kva = {} } } }
+        standingRates = { amperage = { { pricePerUnitIncTax = a.standing_price,
+          label = "Standing charge", unitType = a.standing_unit_type } }, kva = {} } } }
     end,
   }
 
@@ -340,7 +397,7 @@ function M.new()
     users = function(a, _, ctx) return { ctx.ds.users_by_email and ctx.ds.users_by_email[a.owner] } end,
     brand = function() return "OCTOPUS_ENERGY" end,
     billingName = function(a) return a.billing_name end,
-    bills = function(a, args, ctx) return M.connection(statements(a, ctx.now), args, "bills") end,
+    bills = function(a, args, ctx) return M.connection(statements(ctx.ds, a, ctx.now), args, "bills") end,
     properties = function(a, args)
       if args.activeFrom then parse_datetime(args.activeFrom, "activeFrom") end
       return a.properties
@@ -370,6 +427,8 @@ function M.new()
       return out
     end,
     halfHourlyReadings = readings,
+    readingDateDayOfMonth = function(sp) return sp.reading_day end,
+    contractedCapacity = function(sp) return { value = tostring(sp.amperes or 30), unit = "A" } end,
   }
 
   R.Agreement = {
@@ -378,6 +437,7 @@ function M.new()
     validTo = function(v) return v.ag.valid_to end,
     agreedFrom = function(v) return v.ag.valid_from end,
     isRevoked = function() return false end,
+    addonRates = function() return {} end,
     product = function(v, _, ctx)
       local p = ctx.ds.products[v.ag.product_code]
       if not p then return nil end
