@@ -35,6 +35,7 @@ local pairs, setmetatable = pairs, setmetatable
 ---@field clock octopus.clock
 ---@field readings octopus.readings
 ---@field history table      octopus.history (store, sync, export)
+---@field bill octopus.money.bill the pure bill engine: price, project, compare
 ---@field version string     "0.1.0"
 ---@field Client octopus.Client the Client class (pipeline methods + the domains')
 local M = {
@@ -50,7 +51,8 @@ local M = {
 
 -- the Client class: the pipeline's methods, then each layer's
 ---The Client class: octopus.pipeline.client's methods plus the ones each domain
----exports in `methods` (octopus.graphql, octopus.async), installed here.
+---exports in `methods` (octopus.graphql, octopus.async, octopus.history, octopus.money.client),
+---installed here.
 ---@class octopus.Client
 ---@field graphql fun(self: octopus.Client, document: string, variables?: table, opts?: table): table?, octopus.Error?
 ---@field viewer fun(self: octopus.Client): octopus.Viewer?, octopus.Error?
@@ -65,6 +67,12 @@ local M = {
 ---@field spawn fun(self: octopus.Client, fn: fun(...): ..., ...: any): octopus.Task
 ---@field poll fun(self: octopus.Client, timeout_ms?: number): integer
 ---@field map fun(self: octopus.Client, items: any[], fn: fun(item: any, i: integer): any, opts?: table): any[], table?
+---@field bill fun(self: octopus.Client, account: string, opts?: table): octopus.BillResult?, octopus.Error?
+---@field projected_bill fun(self: octopus.Client, account: string, opts?: table): octopus.Projection?, octopus.Error?
+---@field compare fun(self: octopus.Client, account: string, opts?: table): octopus.Comparison?, octopus.Error?
+---@field bills fun(self: octopus.Client, account: string, opts?: table): octopus.Statement[]?, octopus.Error?
+---@field history fun(self: octopus.Client, opts?: table): octopus.Store?, octopus.Error?
+---@field sync fun(self: octopus.Client, account: string, opts?: table): octopus.SyncReport?, octopus.Error?, table?
 local Client = { __name = "octopus.Client" }
 for k, v in pairs(pipeline.Client) do Client[k] = v end
 for _, methods in pairs { graphql.methods, async.methods, history.methods, money.methods } do

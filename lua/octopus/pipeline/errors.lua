@@ -73,8 +73,8 @@ M.CODES = {
   FILE = { "io", "file error", false },
   RANDOM = { "io", "no random bytes", false },
 }
----The stable error codes: every key of M.CODES, the ones octopus.money.engine and
----octopus.history.store add with M.define at require time (spec/annotations_spec.lua
+---The stable error codes: every key of M.CODES, the ones octopus.money.engine, octopus.money.client
+---and octopus.history.store add with M.define at require time (spec/annotations_spec.lua
 ---fails when this list and errors.CODES differ). Beside these, err.code may be
 ---HTTP_<status> (kind http) or one of Kraken's codes passed through (KT-CT-1201, kind graphql).
 ---@alias octopus.ErrorCode
@@ -118,6 +118,8 @@ M.CODES = {
 ---| "GAPS" # money: half hours without a reading
 ---| "NO_DATA" # money: no readings to project from
 ---| "OVERFLOW" # money: beyond the exact range of this Lua
+---| "UNKNOWN_PRODUCT" # money: no such product in the supply point's area
+---| "NO_SUPPLY_POINT" # money: the account has no such electricity supply point
 ---| "BUSY" # storage: the database is locked by another connection
 ---| "READONLY" # storage: the database is read-only
 ---| "DISK_FULL" # storage: the disk or database is full
