@@ -211,6 +211,24 @@ describe("docs/API.md", function()
     assert.are.same({}, broken)
   end)
 
+  it("the examples that show a result (`print(x)   --> result`) print it", function()
+    local client = octopus.new { rest_url = "http://127.0.0.1:9/v1/" }
+    local env = setmetatable({ octopus = octopus, client = client }, { __index = _G })
+    local checked, wrong = 0, {}
+    for expr, want in doc:gmatch("\nprint(%b())%s*%-%->%s*([^\n]+)") do
+      local chunk = assert((loadstring or load)("return " .. expr:sub(2, -2)))
+      if setfenv then setfenv(chunk, env) else chunk = assert(load("return " .. expr:sub(2, -2), "=doc", "t", env)) end
+      local out = {}
+      local res = { chunk() }
+      for i = 1, #res do out[i] = tostring(res[i]) end
+      checked = checked + 1
+      if table.concat(out, " ") ~= want then wrong[#wrong + 1] = expr .. " -> " .. table.concat(out, " ") end
+    end
+    client:close()
+    assert.is_true(checked >= 8, "only " .. checked .. " examples found")
+    assert.are.same({}, wrong)
+  end)
+
   it("the README links to it", function()
     assert.is_truthy(read("README.md"):find("docs/API.md", 1, true))
   end)
