@@ -53,6 +53,7 @@ local function units()
   local u = {
     ["octopus"] = fns(octopus),
     ["octopus.Client"] = fns(octopus.Client),
+    ["octopus.json"] = fns(octopus.json),
     ["octopus.Products"] = fns(getmetatable(client.products)),
     ["octopus.Tariffs"] = fns(getmetatable(client.tariffs)),
     ["octopus.rest.meters"] = fns(meters),

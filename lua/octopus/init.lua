@@ -27,8 +27,18 @@ local rest = {
 
 local pairs, setmetatable = pairs, setmetatable
 
+---The C core's JSON codec (octopus.core.json).
+---@class octopus.json
+---@field decode fun(s: string, opts?: { max_depth?: integer }): any, octopus.Error? JSON_SYNTAX, JSON_DEPTH, JSON_UTF8
+---@field encode fun(v: any, opts?: { sort_keys?: boolean, max_depth?: integer }): string raises on NaN, cycles, ...
+---@field array fun(t: table): table   marks t as a JSON array (also when empty)
+---@field object fun(t: table): table  marks t as a JSON object
+---@field array_mt table
+---@field object_mt table
+---@field null lightuserdata
+
 ---@class octopus
----@field json table         the JSON codec (octopus.core.json: decode, encode, array, object, null)
+---@field json octopus.json  the JSON codec (octopus.core.json: decode, encode, array, object, null)
 ---@field null lightuserdata JSON null in decoded values (== cjson.null): test with v == octopus.null
 ---@field time octopus.time
 ---@field errors octopus.errors
