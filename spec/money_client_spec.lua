@@ -52,10 +52,12 @@ describe("client money methods against the sandbox (TLS)", function()
     assert.equal(22, res.supply.reading_day)
     assert.equal(30, res.supply.capacity.value)
     local from, to = period.bounds(os.time(), 22, "Asia/Tokyo")
-    assert.equal(from, res.from); assert.equal(to, res.to)
+    assert.equal(from, res.period.from); assert.equal(to, res.period.to)
+    assert.equal(from, res.from); assert.is_true(res.to <= os.time() + 1 and res.to > os.time() - 60) -- so far
     assert.is_false(res.period.complete)
-    assert.is_true(res.pending > 0)
     assert.is_true(res.total > 0)
+    local p = assert(uc:projected_bill(u.accounts[1]))
+    assert.equal(res.total, p.so_far.total)     -- the bill so far is the projection's start
     local kinds = {}
     for _, l in ipairs(res.lines) do kinds[l.kind] = true end
     assert.is_true(kinds.standing and kinds.energy and kinds.fuel_cost_adjustment and kinds.levy)
@@ -113,10 +115,47 @@ describe("client money methods against the sandbox (TLS)", function()
     assert.is_true(s.consumption_from < s.consumption_to)
   end)
 
+  it("prices rows from the history store (a real SQLite file) to the same yen as fetched ones", function()
+    local store = require "octopus.history.store"
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -m 700 " .. dir))
+    local s = assert(store.open(dir .. "/readings.sqlite"))
+    local from, to = period.bounds(period.bounds(os.time()) - 1)
+    local rows = assert(c:readings(acct, { from = from, to = to }):all())
+    local spin = rows[1].spin
+    assert(s:put_supply_point { spin = spin, account = acct, area = spin:sub(1, 2) })
+    assert(s:put_rows(spin, rows))
+    local back = {}
+    for r in s:rows(spin, { from = from, to = to }) do back[#back + 1] = r end
+    s:close()
+    os.execute("rm -rf " .. dir)
+    assert.equal(#rows, #back)
+    local stored = assert(c:bill(acct, { period = "previous", rows = back }))
+    local fetched = assert(c:bill(acct, { period = "previous" }))
+    assert.equal(fetched.total, stored.total); assert.equal(fetched.kwh_text, stored.kwh_text)
+    assert.equal(0, stored.missing)
+  end)
+
   describe("bad input", function()
     it("an unknown product code: nil, UNKNOWN_PRODUCT", function()
       local res, err = c:bill(acct, { period = "previous", product = "JPN_KK_NO_SUCH" })
       assert.is_nil(res); assert.equal("UNKNOWN_PRODUCT", err.code)
+    end)
+
+    it("a product with no price for part of the period: NO_PRICE naming the period", function()
+      local tariff = require "octopus.money.tariff"
+      local bill = require "octopus.money.bill"
+      local data = assert(c:graphql("billing", { accountNumber = acct }))
+      local sp = data.account.properties[1].electricitySupplyPoints[1]
+      local old
+      for _, a in ipairs(sp.agreements) do if a.product.code == "JPN_KK_OCTOPUS_NOV_24" then old = a end end
+      local t = assert(tariff.from_agreement(old)).tariff   -- its rates end on 2026-05-01
+      local rows = assert(c:readings(acct, { from = "2026-04-01", to = "2026-06-01" }):all())
+      local res, err = bill.price(rows, t, { from = "2026-04-01", to = "2026-06-01", missing_adjustments = "zero",
+        capacity = 30 })
+      assert.is_nil(res); assert.equal("NO_PRICE", err.code)
+      assert.equal("2026-05-01..2026-05-31", err.period)
     end)
 
     it("a period in the future raises at the caller", function()

@@ -1,7 +1,8 @@
 -- octopus.money.client: the money methods of the Client (installed by the facade):
 -- fetch what a bill needs over the pipeline, then price it with octopus.money.bill.
 --
---   client:bill(account [, { period = "current" (default) | "previous" | { from, to },
+--   client:bill(account [, { period = "current" (default: the period holding now, billed up
+--       to now: the bill so far) | "previous" | { from, to },
 --       supply_point = spin, product = code, rows = rows, fuel_cost_adjustments = rates,
 --       missing_adjustments = "error" | "zero" }]) -> result (bill.price's) | nil, err
 --   client:projected_bill(account [, { supply_point, product, basis_days = 7, rows }])
@@ -367,8 +368,12 @@ function M.bill(client, account, opts)
     plan, err = what_if(client, g, opts.product)
     if not plan then return nil, err end
   end
+  -- the current period is billed up to now (the bill so far: standing charges for the
+  -- days started), as projected_bill's so_far
+  local to = g.to
+  if (opts.period == nil or opts.period == "current") and g.now < to then to = g.now end
   local res
-  res, err = engine("bill", bill.price, g.rows, plan, { from = g.from, to = g.to, supply = g.supply, zone = g.zone,
+  res, err = engine("bill", bill.price, g.rows, plan, { from = g.from, to = to, supply = g.supply, zone = g.zone,
     now = g.now, missing_adjustments = opts.missing_adjustments })
   if not res then return nil, err end
   res.supply, res.account = g.supply, account
