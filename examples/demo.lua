@@ -2,7 +2,8 @@
 -- on 127.0.0.1 with its own throwaway CA) and runs the workflow a customer's
 -- script would, over TLS: REST products and tariffs, GraphQL login, the account
 -- and its tariff, last month's half-hourly readings (more rows than one API
--- response may carry) totalled by day, and a few accounts fetched concurrently.
+-- response may carry) totalled by day, a few accounts fetched concurrently, and money:
+-- this month's bill so far, its projection and a 12-month comparison of products.
 --
 -- Usage: lua5.4 examples/demo.lua   (from the repository root, after `make`)
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
@@ -78,6 +79,25 @@ local function workflow(srv)
     return assert(client:account(a.number))
   end, { concurrency = 4 }))
   for _, a in ipairs(results) do print(("  %s balance %s yen"):format(a.number, tostring(a.balance))) end
+
+  section("Money: this month's bill so far, the projection, and would another product be cheaper?")
+  local so_far = assert(client:bill(number))          -- the current billing period, up to now
+  print(("  %s .. %s (read on day %s, %s A): %s kWh so far, %d yen so far"):format(so_far.period.from_date,
+    so_far.period.to_date, tostring(so_far.supply.reading_day), tostring(so_far.supply.capacity.value),
+    so_far.kwh_text, so_far.total))
+  for _, l in ipairs(so_far.lines) do
+    print(("    %-26s %10s %-6s x %8s = %10s yen"):format(l.label, l.quantity_text, l.unit, l.unit_price_text,
+      l.yen_text))
+  end
+  local projection = assert(client:projected_bill(number))
+  print(("  projected to the end of the period: %s kWh, %d yen (%s)"):format(projection.projected.kwh_text,
+    projection.total, projection.method.name))
+  local cmp = assert(client:compare(number, { months = 12 }))
+  print(("  the last %d billing periods on each product of the area:"):format(cmp.months))
+  for _, e in ipairs(cmp.entries) do
+    print(("    %-26s %9s yen %s"):format(e.code, e.total and tostring(e.total) or tostring(e.err),
+      e.current and "(today's product)" or e.difference and ("%+d"):format(e.difference) or ""))
+  end
 
   section("Rate-limit budget after all that")
   local rl = assert(client:rate_limit())

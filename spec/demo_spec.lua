@@ -10,6 +10,9 @@ describe("the examples", function()
     assert.matches("Hanako Yamada", out, 1, true)               -- GraphQL viewer
     assert.matches("supply point %d+ %(ON_SUPPLY%)", out)       -- account and agreements
     assert.matches("%d+ rows from", out)                        -- a month of readings
+    assert.matches("%d+ yen so far", out)                      -- money: the bill so far
+    assert.matches("projected to the end of the period: [%d.]+ kWh, %d+ yen", out)
+    assert.matches("(today's product)", out, 1, true)          -- the comparison
     assert.is_nil(out:find("octopus-hanako-1", 1, true))       -- the password never shows
   end)
 
