@@ -5,11 +5,12 @@
 --       to now: the bill so far) | "previous" | { from, to },
 --       supply_point = spin, product = code, rows = rows, fuel_cost_adjustments = rates,
 --       missing_adjustments = "error" | "zero" }]) -> result (bill.price's) | nil, err
---   client:projected_bill(account [, { supply_point, product, basis_days = 7, rows }])
+--   client:projected_bill(account [, { supply_point, product, basis_days = 7, rows, period = "current" }])
 --       -> projection (bill.project's) | nil, err
 --   client:compare(account [, { products = { code... } | nil (every product the supply
 --       point's area offers), months = 12, supply_point, rows }]) -> comparison (bill.compare's)
 --   client:bills(account) -> { statement... } newest first (octopus.money.statement) | nil, err
+--   opts.progress(done, total): the readings' windows as they arrive (client:readings's)
 --
 -- What is fetched: the account with every agreement, its supply point's reading day and
 -- contracted capacity (graphql/billing.graphql); other products from tariffSummary for
@@ -55,11 +56,11 @@ local function absent(v) return v == nil or v == null end
 
 local OPTS = {
   bill = { period = true, supply_point = true, product = true, rows = true, fuel_cost_adjustments = true,
-    missing_adjustments = true },
-  projected_bill = { supply_point = true, product = true, basis_days = true, rows = true,
-    fuel_cost_adjustments = true, missing_adjustments = true },
+    missing_adjustments = true, progress = true },
+  projected_bill = { period = true, supply_point = true, product = true, basis_days = true, rows = true,
+    fuel_cost_adjustments = true, missing_adjustments = true, progress = true },
   compare = { products = true, months = true, supply_point = true, rows = true, fuel_cost_adjustments = true,
-    missing_adjustments = true },
+    missing_adjustments = true, progress = true },
   bills = {},
 }
 
@@ -81,6 +82,9 @@ local function check(name, account, opts)
   end
   if opts.rows ~= nil and type(opts.rows) ~= "table" then
     usage.raise(where .. ": opts.rows must be an array of reading rows")
+  end
+  if opts.progress ~= nil and type(opts.progress) ~= "function" then
+    usage.raise(where .. ": opts.progress must be a function(done, total) (the readings' windows)")
   end
   if opts.fuel_cost_adjustments ~= nil and type(opts.fuel_cost_adjustments) ~= "table" then
     usage.raise(where .. ": opts.fuel_cost_adjustments must be an array of rates")
@@ -310,7 +314,8 @@ local function gather(client, name, account, opts, range)
   else
     local stop = to < now and to or now
     local rows
-    rows, err = client:readings(account, { from = from, to = stop, supply_point = sp.spin }):all()
+    rows, err = client:readings(account, { from = from, to = stop, supply_point = sp.spin,
+      progress = opts.progress }):all()
     if not rows then return nil, err end
     g.rows = rows
   end
@@ -383,6 +388,9 @@ end
 -- client:projected_bill(account [, opts]) -> projection | nil, err
 function M.projected_bill(client, account, opts)
   opts = check("projected_bill", account, opts)
+  if opts.period ~= nil and opts.period ~= "current" then
+    usage.raise("client:projected_bill: the period is the current one (opts.period may only be \"current\")")
+  end
   local bd = opts.basis_days or 7
   if type(bd) ~= "number" or bd ~= floor(bd) or bd < 1 or bd > 62 then
     usage.raise("client:projected_bill: opts.basis_days must be a whole number of days from 1 to 62")
