@@ -113,6 +113,11 @@ describe("client money methods against the sandbox (TLS)", function()
     assert.equal(s.total_charges.gross, s.total_charges.net + s.total_charges.tax)
     assert.equal(list[2].closing_balance, s.opening_balance)
     assert.is_true(s.consumption_from < s.consumption_to)
+    local with = assert(c:bills(acct, { transactions = true }))
+    local t = with[1].transactions
+    assert.equal("Charge", t[1].kind); assert.equal(s.total_charges.gross, t[1].amount)
+    assert.equal("Payment", t[2].kind); assert.equal(s.opening_balance, t[2].amount)
+    assert.is_nil(s.transactions)               -- only when asked
   end)
 
   it("prices rows from the history store (a real SQLite file) to the same yen as fetched ones", function()

@@ -28,7 +28,8 @@ end
 
 M.dir = module_dir()
 M.NAMES = { "obtain_token", "viewer", "account", "readings", "postal_areas", "tariff_summary",
-            "rate_limit", "bills", "billing", "statements", "charges", "meti_credits" }
+            "rate_limit", "bills", "billing", "statements", "statement_transactions", "charges",
+            "meti_credits" }
 M.documents = {}
 for _, name in ipairs(M.NAMES) do
   local text = read_all(M.dir .. "/" .. name .. ".graphql")

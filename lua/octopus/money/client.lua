@@ -9,7 +9,8 @@
 --       -> projection (bill.project's) | nil, err
 --   client:compare(account [, { products = { code... } | nil (every product the supply
 --       point's area offers), months = 12, supply_point, rows }]) -> comparison (bill.compare's)
---   client:bills(account) -> { statement... } newest first (octopus.money.statement) | nil, err
+--   client:bills(account [, { transactions = true }]) -> { statement... } newest first
+--       (octopus.money.statement: amounts as numbers; .transactions when asked) | nil, err
 --   opts.progress(done, total): the readings' windows as they arrive (client:readings's)
 --
 -- What is fetched: the account with every agreement, its supply point's reading day and
@@ -61,7 +62,7 @@ local OPTS = {
     fuel_cost_adjustments = true, missing_adjustments = true, progress = true },
   compare = { products = true, months = true, supply_point = true, rows = true, fuel_cost_adjustments = true,
     missing_adjustments = true, progress = true },
-  bills = {},
+  bills = { transactions = true },
 }
 
 local function check(name, account, opts)
@@ -471,8 +472,9 @@ end
 
 -- client:bills(account) -> statements (newest first) | nil, err
 function M.bills(client, account, opts)
-  check("bills", account, opts)
-  local nodes, err = client:connection("statements", { accountNumber = account }, "account.bills"):all()
+  opts = check("bills", account, opts)
+  local doc = opts.transactions and "statement_transactions" or "statements"
+  local nodes, err = client:connection(doc, { accountNumber = account }, "account.bills"):all()
   if not nodes then return nil, err end
   local out = {}
   for i, n in ipairs(nodes) do

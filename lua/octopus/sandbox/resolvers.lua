@@ -270,6 +270,7 @@ function M.new()
     PropertyInterface = function() return "Property" end,
     AgreementInterface = function() return "Agreement" end,
     ProductInterface = function(v) return v.__typename end,
+    TransactionType = function(v) return v.__typename end,
   }
 
   R.Query = {
@@ -446,6 +447,21 @@ function M.new()
       if v.to and at >= v.to then at = v.to - 1 end
       if at < v.from then at = v.from end
       return product_value(p, v.sp.grid_area, at)
+    end,
+  }
+
+  -- a statement's transactions: its charge, and the direct debit that paid the one before
+  R.StatementType = {
+    transactions = function(s, args)
+      local items = { { __typename = "Charge", id = s.id .. "-1", postedDate = s.issuedDate, title = "Electricity",
+        amount = s.totalCharges.grossTotal, isReversed = false, billingDocumentIdentifier = s.id,
+        amounts = { net = s.totalCharges.netTotal, tax = s.totalCharges.taxTotal, gross = s.totalCharges.grossTotal } } }
+      if s.openingBalance > 0 then
+        items[2] = { __typename = "Payment", id = s.id .. "-2", postedDate = s.fromDate, title = "Direct debit",
+          amount = s.openingBalance, isReversed = false, billingDocumentIdentifier = s.id,
+          amounts = { net = s.openingBalance, tax = 0, gross = s.openingBalance } }
+      end
+      return M.connection(items, args, "transactions")
     end,
   }
 
