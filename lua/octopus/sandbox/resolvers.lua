@@ -453,9 +453,10 @@ function M.new()
   -- a statement's transactions: its charge, and the direct debit that paid the one before
   R.StatementType = {
     transactions = function(s, args)
+      local tc = s.totalCharges
       local items = { { __typename = "Charge", id = s.id .. "-1", postedDate = s.issuedDate, title = "Electricity",
-        amount = s.totalCharges.grossTotal, isReversed = false, billingDocumentIdentifier = s.id,
-        amounts = { net = s.totalCharges.netTotal, tax = s.totalCharges.taxTotal, gross = s.totalCharges.grossTotal } } }
+        amount = tc.grossTotal, isReversed = false, billingDocumentIdentifier = s.id,
+        amounts = { net = tc.netTotal, tax = tc.taxTotal, gross = tc.grossTotal } } }
       if s.openingBalance > 0 then
         items[2] = { __typename = "Payment", id = s.id .. "-2", postedDate = s.fromDate, title = "Direct debit",
           amount = s.openingBalance, isReversed = false, billingDocumentIdentifier = s.id,
