@@ -111,6 +111,23 @@ if os.getenv("BENCH_SANDBOX") == "1" then
     local price = gettime() - t1
     print(("  sandbox compare: %d rows, %d products: fetch %.0f ms, price %.1f ms (%.1f%% pricing)"):format(
       #yr, #cmp.entries, fetch * 1000, price * 1000, 100 * price / (fetch + price)))
+    -- client:compare (octopus.money.client): everything it fetches (account, statements and
+    -- their charges for past fuel-cost adjustments, METI credits, tariffSummary, a year of
+    -- readings in concurrent windows) vs its one bill.compare call, timed by wrapping it
+    local inner, priced = bill.compare, 0
+    bill.compare = function(...)
+      local s0 = gettime()
+      local r, e = inner(...)
+      priced = priced + (gettime() - s0)
+      return r, e
+    end
+    local t2 = gettime()
+    local cc = assert(c:compare(acct, { months = 12 }))
+    local total = gettime() - t2
+    bill.compare = inner
+    print(("  client:compare 12 months: %d rows, %d products: %.0f ms = fetch %.0f ms + price %.1f ms " ..
+      "(%.1f%% pricing)"):format(cc.current.result.readings, #cc.entries, total * 1000, (total - priced) * 1000,
+      priced * 1000, 100 * priced / total))
   end)
   sb:stop()
   if not ok then error(err, 0) end
