@@ -95,6 +95,8 @@ local type, pairs, ipairs, tostring, error, pcall, getmetatable, os_time =
   type, pairs, ipairs, tostring, error, pcall, getmetatable, os.time
 local floor, sort = math.floor, table.sort
 
+---The pure bill engine (no I/O): price, project, compare.
+---@class octopus.money.bill
 local M = {}
 local HH, DAY = 1800, 86400
 

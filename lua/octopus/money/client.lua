@@ -43,6 +43,57 @@ local type, pairs, ipairs, tostring, tonumber, pcall, error = type, pairs, ipair
 local floor, fmt = math.floor, string.format
 local null = core.json.null
 
+---A bill (octopus.money.bill.price's result): the lines explain the total.
+---@class octopus.BillResult
+---@field total integer              yen: charges + levy (each rounded down)
+---@field kwh number
+---@field kwh_text string
+---@field from number                epoch s: the range billed
+---@field to number
+---@field lines table[]              { kind, label, quantity(_text), unit, unit_price(_text), yen, yen_text }
+---@field periods table[]            one per billing period: charges, levy, total, consumption_tax, lines, gaps
+---@field period? table              { from, to, from_date, to_date, days, complete } when one period is billed
+---@field product string
+---@field products string[]
+---@field missing integer            half hours without a reading (reported, not priced)
+---@field pending integer
+---@field assumptions string[]
+---@field method table
+---@field supply table               { spin, reading_day, capacity = { value, value_text, unit } }
+---@field account string
+
+---The current period so far and projected to its end (octopus.money.bill.project's).
+---@class octopus.Projection
+---@field total integer              yen, projected
+---@field so_far octopus.BillResult
+---@field projected octopus.BillResult
+---@field period table               { from, to, from_date, to_date, days }
+---@field method table               { name, description, basis_days, daily_average_kwh, remaining_days, ... }
+
+---Products priced on the same half hours, cheapest first (octopus.money.bill.compare's).
+---@class octopus.Comparison
+---@field entries table[]            { code, display_name, total, kwh, difference, current, result | err }
+---@field current? table             today's product's entry
+---@field cheapest? table
+---@field from number
+---@field to number
+---@field months integer
+
+---A statement with its amounts as numbers (octopus.money.statement).
+---@class octopus.Statement
+---@field id string
+---@field status string              "OPEN" | "CLOSED"
+---@field consumption_start_date string
+---@field consumption_end_date string
+---@field consumption_from number    epoch s
+---@field consumption_to number
+---@field opening_balance integer
+---@field closing_balance integer
+---@field total_charges { net: integer, tax: integer, gross: integer }
+---@field total_credits { net: integer, tax: integer, gross: integer }
+---@field payment_due_date string
+---@field transactions? table[]
+
 local M = {}
 local DAY = 86400
 
@@ -365,6 +416,12 @@ end
 -- the methods
 
 -- client:bill(account [, opts]) -> result | nil, err
+---The bill for a billing period, line by line, on the account's product(s) or another.
+---@param client octopus.Client
+---@param account string
+---@param opts? table period, supply_point, product, rows, fuel_cost_adjustments, missing_adjustments, progress
+---@return octopus.BillResult|nil bill
+---@return octopus.Error|nil err UNKNOWN_PRODUCT, NO_SUPPLY_POINT, NO_PRICE, NO_CAPACITY, GAPS, ...
 function M.bill(client, account, opts)
   opts = check("bill", account, opts)
   local g, err = gather(client, "bill", account, opts, period_range("bill", opts.period))
@@ -387,6 +444,12 @@ function M.bill(client, account, opts)
 end
 
 -- client:projected_bill(account [, opts]) -> projection | nil, err
+---The current billing period so far and projected to its end.
+---@param client octopus.Client
+---@param account string
+---@param opts? table supply_point, product, basis_days (7), rows, progress
+---@return octopus.Projection|nil projection
+---@return octopus.Error|nil err NO_DATA, NO_PRICE, ...
 function M.projected_bill(client, account, opts)
   opts = check("projected_bill", account, opts)
   if opts.period ~= nil and opts.period ~= "current" then
@@ -416,6 +479,12 @@ function M.projected_bill(client, account, opts)
 end
 
 -- client:compare(account [, opts]) -> comparison | nil, err
+---Your half hours of the last `months` billing periods priced on each product, sorted.
+---@param client octopus.Client
+---@param account string
+---@param opts? table products (nil: the area's all), months (12), supply_point, rows, progress
+---@return octopus.Comparison|nil comparison
+---@return octopus.Error|nil err
 function M.compare(client, account, opts)
   opts = check("compare", account, opts)
   local months = opts.months or 12
@@ -471,6 +540,12 @@ function M.compare(client, account, opts)
 end
 
 -- client:bills(account) -> statements (newest first) | nil, err
+---The account's statements with their amounts as numbers.
+---@param client octopus.Client
+---@param account string
+---@param opts? table transactions = true adds each statement's transactions
+---@return octopus.Statement[]|nil statements
+---@return octopus.Error|nil err
 function M.bills(client, account, opts)
   opts = check("bills", account, opts)
   local doc = opts.transactions and "statement_transactions" or "statements"
