@@ -169,6 +169,20 @@ describe("the layers", function()
     assert.are.same({}, bad)
   end)
 
+  it("keeps libsqlite3 out of a process that only talks HTTP", function()
+    local lua = os.getenv("OCTOPUS_LUA") or "lua5.4"
+    local cpath = package.cpath:match("^[^;]*")           -- the build the specs use
+    local code = ("package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path; package.cpath = %q .. ';' .. package.cpath; " ..
+      "local o = require 'octopus'; local c = o.new { rest_url = 'http://127.0.0.1:9/v1/' }; " ..
+      "local maps = io.open('/proc/self/maps'):read('*a'); " ..
+      "io.write(tostring(package.loaded['octopus.sqlite']), ' ', tostring(maps:find('libsqlite3', 1, true) ~= nil), ' ', " ..
+      "tostring(maps:find('libcurl', 1, true) ~= nil))"):format(cpath)
+    local p = assert(io.popen(lua .. " -e " .. ("%q"):format(code) .. " 2>&1"))
+    local out = p:read("*a")
+    p:close()
+    assert.are.equal("nil false true", out)
+  end)
+
   it("would catch an upward arrow and a cycle (the checker itself)", function()
     local names = requires('local a = require "octopus.cli"\nlocal b = require("octopus.pipeline.client")\n' ..
                            'local x = pcall(require, "socket")\nerror("options are required")')

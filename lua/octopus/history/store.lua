@@ -42,7 +42,9 @@
 --    undoes a final one; it counts as unchanged); the replaced values go to revisions.
 --  * Errors: nil, err with err.kind "storage": the octopus.sqlite codes (BUSY, READONLY,
 --    DISK_FULL, CONSTRAINT, CANTOPEN, CORRUPT, IO, SQLITE) and SCHEMA. Usage errors raise.
-local sqlite = require "octopus.sqlite"
+-- octopus.sqlite (libsqlite3) is loaded by the first open, not here: the facade requires
+-- this module, and a script that only talks HTTP must not load libsqlite3
+local sqlite
 local time = require "octopus.pipeline.time"
 local errors = require "octopus.pipeline.errors"
 local usage = require "octopus.pipeline.usage"
@@ -244,6 +246,7 @@ function M.open(path, opts)
     raise("store.open: 'path' must be a file name")
   end
   local zone = time.zone(opts.zone)
+  sqlite = sqlite or require "octopus.sqlite"
   local db, err = sqlite.open(path, { mode = opts.read_only and "ro" or "rwc", private = true,
     busy_timeout = opts.busy_timeout or 5000 })
   if not db then return nil, err end
