@@ -6,6 +6,7 @@
 -- The child writes what it saw as JSON; the judging happens here.
 local helper = require "helper"
 local cjson = require "cjson"
+local render = require "octopus.nvim.render"
 
 local function have(cmd)
   local _, rc = helper.run("command -v " .. cmd .. " >/dev/null")
@@ -113,6 +114,137 @@ describe("#hosts Neovim plugin", function()
     assert(tk, "no total line: " .. lines[#lines])
     assert.is_true(math.abs(tonumber(tk) - sum_kwh) < 0.0005)
     assert.is_true(math.abs(tonumber((ty:gsub(",", ""))) - sum_yen) <= 0.5)
+  end)
+
+  -- the commands' common promises: the command returned before its result existed, the
+  -- editor's timer ticked meanwhile, no ERROR
+  local function shown_without_blocking(r, what)
+    assert.are.equal(0, r.floats_right_after, what .. ": a float was there when the command returned")
+    assert.is_true(r.ticks >= 5, what .. ": the editor timer ticked only " .. r.ticks .. " times meanwhile")
+    for _, n in ipairs(r.notes) do assert.are_not.equal(4, n.level, what .. ": " .. n.msg) end
+  end
+
+  local function number(text) return tonumber((text:gsub(",", ""))) end
+  local function esc(text) return (text:gsub("%p", "%%%0")) end
+
+  -- a bill float against client:bill's result (one billing period): the title, one row
+  -- per line (label, quantity unit x unit price, exact yen), the rounded sums, the total
+  local function check_bill(lines, want, account, state)
+    local p = want.periods[1]
+    assert.are.equal(1, #want.periods)
+    assert.are.equal(("Bill %s %s .. %s (%d days%s): %s kWh"):format(account, p.from_date, p.to_date, p.days,
+      state and (", " .. state) or "", p.kwh_text), lines[1])
+    local kinds, sums = {}, { charges = 0, levy = 0 }
+    for i, l in ipairs(want.lines) do
+      local label, q, unit, price, yen = lines[1 + i]:match("^(.-)  +(%S+) (%S+) x (%S+)  +(%S+) yen$")
+      assert(label, "not a bill line: " .. tostring(lines[1 + i]))
+      assert.are.same({ l.label, l.quantity_text, l.unit, l.unit_price_text }, { label, q, unit, price })
+      assert.is_true(math.abs(number(yen) - l.yen) < 1e-9, label .. ": " .. yen .. " yen, want " .. l.yen_text)
+      assert.matches("%.%d%d+$", yen)   -- exact, not rounded for show
+      kinds[l.kind] = true
+      if l.kind == "levy" then sums.levy = sums.levy + l.yen else sums.charges = sums.charges + l.yen end
+    end
+    for _, k in ipairs { "standing", "energy", "fuel_cost_adjustment", "levy" } do
+      assert.is_true(kinds[k], "the bill has no " .. k .. " line")
+    end
+    local n = #want.lines + 1
+    assert.matches("^%-+$", lines[n + 1])
+    assert.matches("^charges %(rounded down%) +" .. esc(render.yen(p.charges)) .. " yen$", lines[n + 2])
+    assert.matches("^levy %(rounded down%) +" .. esc(render.yen(p.levy)) .. " yen$", lines[n + 3])
+    local total = lines[n + 4]:match("^total +([%d,]+) yen$")
+    assert(total, "no total line: " .. tostring(lines[n + 4]))
+    assert.are.equal(want.total, number(total))
+    -- the lines explain the total: each sum rounded down
+    assert.are.equal(math.floor(sums.charges + 1e-9), p.charges)
+    assert.are.equal(math.floor(sums.levy + 1e-9), p.levy)
+    assert.are.equal(p.charges + p.levy, want.total)
+    assert.are.equal(("(consumption tax included: %s yen)"):format(render.yen(p.consumption_tax)), lines[n + 5])
+  end
+
+  it(":Octopus bill shows this period's bill so far and :Octopus bill previous the last one, line by line", function()
+    srv:fault({ match = { operation = "HalfHourlyReadings" }, times = 10, action = { delay = 0.3 } })
+    local account = creds.accounts[1]
+    -- the bill so far grows each half hour: the float shows the one from before or after
+    local before = assert(client:bill(account))
+    local r = scenario("bill")
+    local after = assert(client:bill(account))
+    local previous = assert(client:bill(account, { period = "previous" }))
+    shown_without_blocking(r.current, "bill")
+    shown_without_blocking(r.previous, "bill previous")
+    local lines = assert(r.current.lines, "no float opened")
+    local want = lines[1]:find(": " .. before.kwh_text .. " kWh", 1, true) and before or after
+    check_bill(lines, want, account, "so far")
+    assert.is_false(want.period.complete)
+    lines = assert(r.previous.lines, "no float opened for bill previous")
+    check_bill(lines, previous, account, nil)
+    assert.is_true(previous.period.complete)
+    assert.is_true(previous.period.to <= want.period.from)
+    assert.are.equal(1, r.previous.float_count)
+  end)
+
+  it(":Octopus compare lists the area's products cheapest first with the difference to the current one", function()
+    srv:fault({ match = { operation = "HalfHourlyReadings" }, times = 20, action = { delay = 0.3 } })
+    local account = creds.accounts[1]
+    local r = scenario("compare")
+    shown_without_blocking(r, "compare")
+    local want = assert(client:compare(account))
+    local lines = assert(r.lines, "no float opened")
+    local time = require("octopus").time
+    assert.are.equal(("Compare %s: 12 months, %s .. %s, %.3f kWh"):format(account,
+      time.format(want.from, client.zone):sub(1, 10), time.format(want.to - 1, client.zone):sub(1, 10),
+      want.entries[1].kwh), lines[1])
+    assert.is_true(#want.entries >= 2, "the area offers one product only")
+    local last
+    for i, e in ipairs(want.entries) do
+      local mark, name, code, total, diff = lines[1 + i]:match("^([* ]) (.-) %((%S+)%)  +([%d,]+) yen  +(.+)$")
+      assert(mark, "not a product line: " .. tostring(lines[1 + i]))
+      assert.are.same({ e.display_name, e.code, e.total }, { name, code, number(total) })
+      if last then assert.is_true(e.total >= last, "not cheapest first") end
+      last = e.total
+      if e.current then
+        assert.are.same({ "*", "current" }, { mark, diff })
+        assert.are.equal(want.current.code, code)
+      else
+        assert.are.equal(" ", mark)
+        assert.are.equal(e.total - want.current.total, number((diff:gsub(" yen$", ""))))
+        assert.matches(e.total > want.current.total and "^%+" or "^%-", diff)
+      end
+    end
+    assert.matches("^%* your product now", lines[#want.entries + 2])
+  end)
+
+  it(":Octopus sync fills the store under XDG_DATA_HOME, says so at INFO, and a second sync adds nothing", function()
+    srv:fault({ match = { operation = "HalfHourlyReadings" }, times = 20, action = { delay = 0.3 } })
+    local account = creds.accounts[1]
+    local r = scenario("sync")
+    local home = dir .. "/home-sync"
+    assert.are.equal(home .. "/data/octopus/readings.sqlite", r.path)
+    assert.are.equal("600", r.mode)
+    assert.are.equal("700", r.dir_mode)
+    local counts = {}
+    for i, run in ipairs { r.first, r.second } do
+      shown_without_blocking(run, "sync " .. i)
+      assert.are.equal(0, run.float_count, "sync opened a float")
+      assert.are.equal(1, #run.notes, cjson.encode(run.notes))
+      assert.are.equal(2, run.notes[1].level, "not INFO: " .. run.notes[1].msg)
+      local c = { run.notes[1].msg:match("^octopus: sync done: " .. esc(account) ..
+        ": (%d+) added, (%d+) revised, (%d+) unchanged %((%d+) windows, (%d+) requests%); " ..
+        "supply point (%d+), (%d%d%d%d%-%d%d%-%d%d) %.%. (%d%d%d%d%-%d%d%-%d%d), store (.+)$") }
+      assert(c[1], "not a sync note: " .. run.notes[1].msg)
+      assert.are.equal(r.path, c[9])
+      counts[i] = { added = tonumber(c[1]), revised = tonumber(c[2]), unchanged = tonumber(c[3]),
+                    windows = tonumber(c[4]), requests = tonumber(c[5]), spin = c[6] }
+    end
+    assert.is_true(counts[1].added > 0)
+    assert.are.equal(0, counts[2].added)
+    assert.are.equal(0, counts[2].revised)
+    assert.is_true(counts[2].unchanged > 0)
+    assert.is_true(counts[2].requests < counts[1].requests)
+    -- the store holds what the first sync added (a real SQLite file, read here)
+    local s = assert(client:history({ path = r.path, read_only = true }))
+    local n = s:count(counts[1].spin)
+    s:close()
+    assert.are.equal(counts[1].added, n)
   end)
 
   it(":Octopus balance shows the account's balance; q closes the float", function()

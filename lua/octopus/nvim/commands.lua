@@ -19,7 +19,8 @@ local M = {}
 
 M.NAMES = { "usage", "bill", "compare", "balance", "sync", "login", "logout" }
 
-local SPEC = {}   -- name -> { usage = "...", parse = fn(args) -> opts | nil, why ; run = fn(ctx, opts) ; complete = {...} }
+-- name -> { usage = "...", parse = fn(args) -> opts | nil, why ; run = fn(ctx, opts) ; complete = {...} }
+local SPEC = {}
 
 local function is_account(a) return a:match("^A%-%w+$") ~= nil end
 local function is_product(a) return a:match("^[A-Z][A-Z0-9_]*_[A-Z0-9_]+$") ~= nil end
@@ -108,7 +109,8 @@ SPEC.bill = {
       if not number then return nil, err end
       local b, e = client:bill(number, { period = o.period })
       if b == nil then return nil, e end
-      return render.bill(b)
+      if b.account == nil then b.account = number end
+      return render.bill(b, { current = o.period == "current" })
     end)
   end,
 }
@@ -134,7 +136,9 @@ SPEC.compare = {
       if not number then return nil, err end
       local c, e = client:compare(number, { months = o.months, products = o.products })
       if c == nil then return nil, e end
-      return render.compare(c)
+      local range = tonumber(c.from) and tonumber(c.to) and
+        (day_text(c.from, client.zone) .. " .. " .. day_text(c.to - 1, client.zone)) or nil
+      return render.compare(c, { account = number, range = range })
     end)
   end,
 }
@@ -149,10 +153,14 @@ SPEC.sync = {
     ctx.task("sync", function(client)
       local number, err = ctx.account(client, o.account)
       if not number then return nil, err end
-      local r, e = client:sync(number, {})
+      local r, e = client:sync(number, {})   -- the store at its default path (XDG_DATA_HOME)
       if r == nil then return nil, e end
-      return render.sync(r)
-    end, function(lines) ctx.notify("INFO", "sync done: " .. lines[1]:gsub("^Sync:? ?", "")) end)
+      local range = tonumber(r.from) and tonumber(r.to) and
+        (day_text(r.from, client.zone) .. " .. " .. day_text(r.to - 1, client.zone)) or nil
+      local path = require("octopus.history.store").default_path()
+      return render.sync(r, { account = number, range = range, path = path })
+    end, function(lines) ctx.notify("INFO", "sync done: " .. (lines[1]:gsub("^Sync ?", "")) ..
+      (lines[2] and ("; " .. lines[2]) or "")) end)
   end,
 }
 

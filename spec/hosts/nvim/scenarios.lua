@@ -35,8 +35,10 @@ local function run_until_shown(lib, cmd, done)
   lib.wait_for(function() return #lib.floats() > 0 or #lib.notes > notes_before end, function()
     t.stop()
     local f = lib.floats()[1]
+    local notes = {}
+    for i = notes_before + 1, #lib.notes do notes[#notes + 1] = lib.notes[i] end
     done({ lines = f and f.lines or nil, ticks = t.ticks - ticks0, floats_right_after = right_after,
-           float_count = #lib.floats() })
+           float_count = #lib.floats(), notes = notes })
   end)
 end
 
@@ -58,6 +60,38 @@ function S.balance(lib)
     api.nvim_feedkeys("q", "x", false)
     r.floats_after_q = #lib.floats()
     lib.finish(r)
+  end)
+end
+
+-- the bill so far, then the previous period's (the first float closed in between)
+function S.bill(lib)
+  setup()
+  run_until_shown(lib, "Octopus bill", function(current)
+    require("octopus.nvim.float").close()
+    run_until_shown(lib, "Octopus bill previous", function(previous)
+      lib.finish({ current = current, previous = previous })
+    end)
+  end)
+end
+
+function S.compare(lib)
+  setup()
+  run_until_shown(lib, "Octopus compare", function(r) lib.finish(r) end)
+end
+
+-- two syncs into the store at its default path (under XDG_DATA_HOME): no float, an INFO
+-- each; the second finds everything stored already
+function S.sync(lib)
+  setup()
+  run_until_shown(lib, "Octopus sync", function(first)
+    run_until_shown(lib, "Octopus sync", function(second)
+      local path = require("octopus.history.store").default_path()
+      local st = vim.loop.fs_stat(path)
+      local dir = vim.loop.fs_stat(vim.fn.fnamemodify(path, ":h"))
+      lib.finish({ first = first, second = second, path = path,
+                   mode = st and string.format("%o", st.mode % 4096),
+                   dir_mode = dir and string.format("%o", dir.mode % 4096) })
+    end)
   end)
 end
 
