@@ -4,7 +4,8 @@
 -- the windowless game in spec/hosts/love, and core.multi under valgrind with transfers
 -- in flight at close. Each host writes "ok ..." / "fail <why>" to a result file. Also
 -- the LÖVE example (examples/love) headless against the sandbox over TLS: the picture
--- it would draw, from live data, is checked against the API's own answers.
+-- it would draw (usage bars, balance, the bill so far line by line), from live data, is
+-- checked against the API's own answers (client:readings, client:account, client:bill).
 -- Needs build/luajit (make LUA=luajit) besides the build busted loads.
 local helper = require "helper"
 
@@ -61,11 +62,15 @@ describe("#hosts async in real hosts", function()
     assert.are.equal(20, products_requests())
   end)
 
-  it("examples/love draws the usage chart and the balance from live data while frames advance", function()
+  it("examples/love draws the usage chart, the balance and the bill so far from live data while frames advance", function()
     if not have("love") then return pending("love is not installed") end
     srv:fault({ match = { operation = "HalfHourlyReadings" }, times = 5, action = { delay = 0.3 } })
     local out = dir .. "/dashboard.json"
     local c = srv.credentials
+    local client = require("octopus").new{ rest_url = srv.https .. "/v1/", graphql_url = srv.https .. "/v1/graphql/",
+      ca_file = srv.ca_file, email = c.email, password = c.password }
+    -- the bill so far grows each half hour: the game shows the one from before or after it ran
+    local bills = type(client.bill) == "function" and { assert(client:bill(c.accounts[1])) }
     local env = ("OCTOPUS_LOVE_HEADLESS=1 OCTOPUS_DAYS=10 OCTOPUS_OUT=%s OCTOPUS_ROOT=%s OCTOPUS_URL=%s " ..
       "OCTOPUS_CA_FILE=%s OCTOPUS_EMAIL=%s OCTOPUS_PASSWORD=%s OCTOPUS_API_KEY= SDL_AUDIODRIVER=dummy SDL_VIDEODRIVER=dummy"):format(
       helper.quote(out), helper.quote(os.getenv("PWD") or "."), helper.quote(srv.https .. "/v1/"),
@@ -77,8 +82,7 @@ describe("#hosts async in real hosts", function()
     assert.are.equal("ready", r.status, tostring(r.error) .. "\n" .. text)
     assert.are.equal(0, rc, text)
     assert.is_true(r.frames_loading >= 5, "only " .. r.frames_loading .. " frames while loading")
-    local client = require("octopus").new{ rest_url = srv.https .. "/v1/", graphql_url = srv.https .. "/v1/graphql/",
-      ca_file = srv.ca_file, email = c.email, password = c.password }
+    if bills then bills[2] = assert(client:bill(c.accounts[1])) end
     local account = assert(client:account(c.accounts[1]))
     assert.are.equal(account.number, r.account)
     assert.are.equal(account.balance, r.balance)
@@ -102,9 +106,23 @@ describe("#hosts async in real hosts", function()
       assert.is_true(texts[w.key:sub(6)], "no label " .. w.key:sub(6))
     end
     assert.is_true(texts[("balance %d yen"):format(account.balance)], "no balance text")
-    if type(client.bill) == "function" then   -- the bill, where the library prices bills
-      assert.is_number(r.bill)
-      assert.is_true(texts[("bill so far %d yen"):format(r.bill)], "no bill text")
+    if bills then   -- the bill so far line by line, where the library prices bills
+      local shown = r.bill and r.bill.kwh_text == bills[1].kwh_text and bills[1] or bills[2]
+      assert(r.bill, "the dashboard has no bill")
+      assert.are.equal(shown.total, r.bill.total)
+      assert.are.equal(shown.kwh_text, r.bill.kwh_text)
+      assert.are.equal(#shown.lines, #r.bill.lines)
+      assert.is_true(#shown.lines >= 4, "a bill has standing, energy, fuel-cost adjustment and levy lines")
+      assert.is_true(texts[("bill %s .. %s so far: %s kWh"):format(shown.period.from_date:sub(6),
+        shown.period.to_date:sub(6), shown.kwh_text)], "no bill title")
+      for i, l in ipairs(shown.lines) do
+        assert.are.equal(l.label, r.bill.lines[i].label)
+        assert.is_true(math.abs(l.yen - r.bill.lines[i].yen) < 1e-9, l.label)
+        assert.is_true(texts[("%s  %.2f yen"):format(l.label, l.yen)], "no text for " .. l.label)
+      end
+      assert.is_true(texts[("total  %d yen"):format(shown.total)], "no bill total")
+      assert.is_true(texts[("bill so far %d yen"):format(shown.total)], "no bill text")
+      for _, b in ipairs(bars) do assert.is_true(b.x + b.w <= 800 - 260, "a bar runs into the bill") end
     else
       assert.is_nil(r.bill)
     end

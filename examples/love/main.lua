@@ -1,5 +1,6 @@
 -- examples/love/main.lua: a small LÖVE dashboard of live data: the last days' usage as
--- a bar chart, the account balance and, where the library prices bills, the bill so far. The network never stalls a frame: the client
+-- a bar chart, the account balance and, where the library prices bills (client:bill),
+-- this period's bill so far line by line. The network never stalls a frame: the client
 -- runs in tasks that octopus.love drives with client:poll(0) at the top of love.update.
 --
 --   make nvim                     # builds the LuaJIT core (lua/octopus/core.so)
@@ -85,7 +86,11 @@ function love.load()
       local balance = client:spawn(function() return assert(client:account(number)).balance end)
       -- this billing period's bill so far, with a library that prices bills (client:bill)
       local bill = type(client.bill) == "function" and client:spawn(function()
-        return assert(client:bill(number, { period = "current" })).total
+        local b = assert(client:bill(number, { period = "current" }))
+        local lines = {}
+        for i, l in ipairs(b.lines) do lines[i] = { label = l.label, yen = l.yen } end
+        return { total = b.total, from_date = b.period.from_date, to_date = b.period.to_date,
+                 kwh_text = b.kwh_text, lines = lines }
       end)
       local today = octopus.time.today(client.zone)
       local rows = assert(client:readings(number, { from = today - days * 86400, to = today }):by_day())
