@@ -45,6 +45,7 @@
 -- octopus.sqlite (libsqlite3) is loaded by the first open, not here: the facade requires
 -- this module, and a script that only talks HTTP must not load libsqlite3
 local sqlite
+local require = require
 local time = require "octopus.pipeline.time"
 local errors = require "octopus.pipeline.errors"
 local usage = require "octopus.pipeline.usage"
@@ -57,6 +58,7 @@ local getenv, os_time = os.getenv, os.time
 local fmt, concat = string.format, table.concat
 local is_error = errors.is
 local raise = usage.raise
+local require = require   -- open() loads octopus.sqlite lazily; no _ENV below on 5.2+
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
 local M = {}
