@@ -29,7 +29,7 @@ local ok, err = pcall(function()
   local m2 = core.multi()
   for _ = 1, 3 do m2:add{ url = srv.http .. "/delay/5", body = "x", method = "PUT" } end
   for _ = 1, 5 do m2:poll(10) end
-  m2 = nil                                -- in flight at __gc
+  m2 = nil -- luacheck: ignore (in flight at __gc)
   collectgarbage(); collectgarbage()
 end)
 srv:stop()

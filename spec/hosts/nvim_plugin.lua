@@ -33,7 +33,7 @@ local ok, err = pcall(function()
   uv.new_timer = new_timer
   local buf = vim.api.nvim_create_buf(false, true)
   local multi = require("octopus.async").scheduler(client).multi
-  local ticks, ticks_at_start, done, most = 0, nil, 0, 0
+  local ticks, done, most = 0, 0, 0
   -- the editor's own timer: counts its ticks while transfers are in flight
   local timer = vim.fn.timer_start(10, function()
     local n = multi:count()
@@ -41,7 +41,7 @@ local ok, err = pcall(function()
     if n > most then most = n end
   end, { ["repeat"] = -1 })
   vim.defer_fn(function() finish(false, "deadline: " .. done .. " of " .. N .. " done") end, 20000)
-  ticks_at_start = ticks
+  local ticks_at_start = ticks
   for i = 1, N do
     client:spawn(function()
       local page = assert(client:request{ path = { "products" }, auth = "none" })
