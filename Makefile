@@ -38,7 +38,7 @@ BUSTED  := /usr/bin/busted
 DEBIAN_PACKAGES := build-essential pkg-config lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
   lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev libcurl4-openssl-dev libsqlite3-dev lua-cjson lua-dkjson lua-busted lua-socket lua-sec \
   luarocks nginx-light openssl clang libclang-rt-14-dev valgrind neovim love zip ca-certificates \
-  lua-argparse tmux chromium lua-check
+  lua-argparse tmux chromium lua-check python3-requests python3-aiohttp
 
 .PHONY: all build nvim deps lint test test-lua test-jit test-compat test-asan test-valgrind test-rock rockspec demo sandbox bench bench-json fuzz clean
 
@@ -87,19 +87,31 @@ test: deps
 lint:
 	luacheck -q lua spec bin bench examples tools
 
+# Which specs run under which Lua. The library's specs (LIB_SPECS) run under every Lua;
+# the rest once, where the Lua that runs busted makes no difference:
+#  * ONCE_SPECS under 5.4: the sandbox (a 5.4 program), the command (bin/octopus is 5.4),
+#    the examples and the demo (lua5.4), and the static checks of the tree;
+#  * HOST_SPECS under LuaJIT: real Neovim and LÖVE processes;
+#  * HEAVY_SPECS (long end-to-end runs of library code) under 5.4 and LuaJIT, not 5.1-5.3.
+ALL_SPECS   := $(sort $(wildcard spec/*_spec.lua))
+ONCE_SPECS  := spec/server_spec.lua $(wildcard spec/sandbox_*_spec.lua) spec/graphql_engine_spec.lua \
+  $(wildcard spec/cli*_spec.lua) spec/demo_spec.lua spec/money_examples_spec.lua spec/documents_spec.lua \
+  spec/annotations_spec.lua spec/api_doc_spec.lua spec/layers_spec.lua spec/error_codes_spec.lua \
+  spec/rockspec_spec.lua
+HOST_SPECS  := spec/hosts_spec.lua spec/nvim_plugin_spec.lua
+HEAVY_SPECS := spec/chaos_spec.lua spec/money_client_spec.lua
+LIB_SPECS   := $(filter-out $(ONCE_SPECS) $(HOST_SPECS) $(HEAVY_SPECS),$(ALL_SPECS))
+
 test-lua:
-	OCTOPUS_LUA=lua5.4 lua5.4 $(BUSTED_RUN) --lua=lua5.4 spec
-# The terminal and browser specs drive bin/octopus, which runs on Lua 5.4: once is enough.
+	OCTOPUS_LUA=lua5.4 lua5.4 $(BUSTED_RUN) --lua=lua5.4 $(LIB_SPECS) $(HEAVY_SPECS) $(ONCE_SPECS)
 test-jit:
-	OCTOPUS_LUA=luajit luajit $(BUSTED_RUN) --exclude-tags=terminal spec
-# The same specs on the older ABIs (each with its own core build); the real-host
-# specs (Neovim, LÖVE) are LuaJIT-only and already ran under test-jit, the terminal ones
-# under test-lua.
+	OCTOPUS_LUA=luajit luajit $(BUSTED_RUN) $(LIB_SPECS) $(HEAVY_SPECS) $(HOST_SPECS)
+# The library's specs on the older ABIs (each with its own core build).
 COMPAT_LUAS := lua5.3 lua5.2 lua5.1
 test-compat:
 	@fail=0; for l in $(COMPAT_LUAS); do \
 	  $(MAKE) --no-print-directory build LUA=$$l >/dev/null || fail=1; \
-	  OCTOPUS_LUA=$$l $$l $(BUSTED_RUN) --lua=$$l --exclude-tags=hosts,terminal spec || fail=1; done; exit $$fail
+	  OCTOPUS_LUA=$$l $$l $(BUSTED_RUN) --lua=$$l $(LIB_SPECS) || fail=1; done; exit $$fail
 
 # The C-facing specs under AddressSanitizer + UndefinedBehaviorSanitizer.
 ASAN_SO := build/asan/octopus/core.so

@@ -6,13 +6,14 @@
 -- GraphQL body on a 4xx/5xx keeps its `errors` and `data` (the GraphQL layer reads them).
 --
 --   classify.response(status, headers, body, ctx) -> data | nil, err
---     ctx: { method, url (redacted), expect = "json" | "raw", now (Unix s) }
+--     ctx: { method, url (redacted), expect = "json" | "raw", now (Unix s) | clock }
+--     (`now` is read only for a Retry-After date: given a clock, classify asks it then)
 local core = require "octopus.core"
 local errors = require "octopus.pipeline.errors"
 
 local json = core.json
 local type, pairs, ipairs, tostring, next = type, pairs, ipairs, tostring, next
-local concat, sort = table.concat, table.sort
+local concat, sort, find = table.concat, table.sort, string.find
 
 local M = {}
 
@@ -47,12 +48,17 @@ local function is_json(headers, body)
   return ct:find("json", 1, true) or (ct == "" and body:match("^%s*[{%[]"))
 end
 
--- classify(status, headers, body, ctx) -> data | nil, err (ctx: method, url, expect, now)
+local function now(ctx)
+  if ctx.now == nil and ctx.clock then return ctx.clock.wall() end
+  return ctx.now
+end
+
+-- classify(status, headers, body, ctx) -> data | nil, err (ctx: method, url, expect, now | clock)
 local function classify(status, headers, body, ctx)
   body = body or ""
   if status >= 200 and status < 300 then
     if ctx.expect == "raw" then return body end
-    if body:match("^%s*$") then return true end
+    if not find(body, "%S") then return true end
     local v, derr = json.decode(body)
     if derr ~= nil then
       return nil, errors.new {
@@ -99,13 +105,13 @@ local function classify(status, headers, body, ctx)
     e.code, e.message = "NOT_FOUND", detail or "not found (HTTP 404)"
   elseif status == 429 then
     e.code, e.kind, e.retryable = "RATE_LIMITED", "rate_limit", true
-    e.retry_after = errors.retry_after(headers and headers["retry-after"], ctx.now)
+    e.retry_after = errors.retry_after(headers and headers["retry-after"], now(ctx))
     e.message = (detail or "rate limited (HTTP 429)") ..
                 (e.retry_after and ("; retry after " .. tostring(e.retry_after) .. " s") or "")
   else
     e.code = "HTTP_" .. tostring(status)
     e.retryable = status == 502 or status == 503 or status == 504
-    if e.retryable then e.retry_after = errors.retry_after(headers and headers["retry-after"], ctx.now) end
+    if e.retryable then e.retry_after = errors.retry_after(headers and headers["retry-after"], now(ctx)) end
     e.message = detail or ((status >= 500 and "server error" or "unexpected status") .. " (HTTP " .. status .. ")")
   end
   return nil, errors.new(e)

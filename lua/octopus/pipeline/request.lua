@@ -67,7 +67,26 @@ local function build_url(client, req, method)
 end
 
 -- headers: defaults, then the caller's, then authentication -> table | nil, err
+-- The common case (no caller headers, auth "basic" or "none") reuses one table per
+-- client, content type and Authorization value: nothing downstream writes to it (the
+-- core reads it), and a new Basic value (client:login) builds a new one.
 local function build_headers(client, req, content_type)
+  local auth = req.auth or "basic"
+  local p
+  if req.headers == nil and (auth == "basic" or auth == "none") then
+    p = private.of(client)
+    local basic = auth == "basic" and p.basic or false
+    local cache = p.header_cache
+    if not cache then cache = {}; p.header_cache = cache end
+    local key = content_type or ""
+    local hit = cache[key]
+    if hit and hit.basic == basic then return hit.h end
+    local h = { Accept = "application/json" }
+    if content_type then h["Content-Type"] = content_type end
+    if basic then h.Authorization = basic end
+    cache[key] = { basic = basic, h = h }
+    return h
+  end
   local h, names = {}, {}
   local function set(k, v)
     local lk = k:lower()
@@ -80,7 +99,6 @@ local function build_headers(client, req, content_type)
   if req.headers then
     for k, v in pairs(req.headers) do set(k, v) end
   end
-  local auth = req.auth or "basic"
   if auth == "basic" then
     local basic = private.of(client).basic
     if basic then set("Authorization", basic) end
@@ -171,7 +189,7 @@ function M.send(client, req)
     local status, rh, rbody, info = transport:send(send_req)
     local data, e
     if status then
-      data, e = classify.response(status, rh, rbody, { method = method, expect = expect, now = clock.wall() })
+      data, e = classify.response(status, rh, rbody, { method = method, expect = expect, clock = clock })
     else
       e = errors.from_core(rh, { method = method })
     end

@@ -37,9 +37,18 @@ function M.encode_segment(v, i)
 end
 
 -- join(base, {"products", code}) -> base .. "products/<code>/"  (base ends with "/").
+-- A plain segment (unreserved characters only, not all dots) is used as it is.
+local find = string.find
 function M.join(base, segments)
   local out = {}
-  for i = 1, #segments do out[i] = M.encode_segment(segments[i], i) end
+  for i = 1, #segments do
+    local v = segments[i]
+    if type(v) == "string" and v ~= "" and not find(v, "[^%w%-_~%.]") and find(v, "[^%.]") then
+      out[i] = v
+    else
+      out[i] = M.encode_segment(v, i)
+    end
+  end
   if #out == 0 then return base end
   return base .. concat(out, "/") .. "/"
 end
