@@ -134,7 +134,8 @@ peers[#peers + 1] = { name = "core session (no JSON)", count = N, run = function
   return t, c
 end }
 
-peers[#peers + 1] = { name = "LuaSocket http.request+json", count = SOCKET_N, count_tls = SOCKET_TLS_N, run = function(base, ca, n)
+peers[#peers + 1] = { name = "LuaSocket http.request+json", count = SOCKET_N, count_tls = SOCKET_TLS_N,
+                      run = function(base, ca, n)
   local ltn12 = require "ltn12"
   local http
   if ca then
