@@ -58,7 +58,6 @@ local getenv, os_time = os.getenv, os.time
 local fmt, concat = string.format, table.concat
 local is_error = errors.is
 local raise = usage.raise
-local require = require   -- open() loads octopus.sqlite lazily; no _ENV below on 5.2+
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
 local M = {}
