@@ -12,7 +12,9 @@
 -- a game keeps 0 so a frame never waits.
 --
 -- Invariant: attach never blocks; only poll does, and only up to poll_ms per frame.
-local type, error, rawget = type, error, rawget
+local usage = require "octopus.pipeline.usage"
+
+local type, rawget = type, rawget
 
 local M = {}
 
@@ -30,10 +32,10 @@ Driver.__index = Driver
 ---@return octopus.LoveDriver driver
 function M.attach(client, opts)
   local love = rawget(_G, "love")
-  if type(love) ~= "table" then error("octopus.love: not running inside LÖVE", 2) end
+  if type(love) ~= "table" then usage.raise("octopus.love: not running inside LÖVE") end
   opts = opts or {}
   local poll_ms = opts.poll_ms or 0
-  if type(poll_ms) ~= "number" or poll_ms < 0 then error("octopus.love: poll_ms must be >= 0", 2) end
+  if type(poll_ms) ~= "number" or poll_ms < 0 then usage.raise("octopus.love: poll_ms must be >= 0") end
   local self = setmetatable({ client = client, frames = 0, previous = love.update }, Driver)
   local previous = love.update
   love.update = function(dt)

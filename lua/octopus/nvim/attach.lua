@@ -22,6 +22,7 @@
 -- generation) gets its handle closed before a new one is made; client:close() detaches
 -- (every handle closed) before curl closes its sockets, and a flush that finds the
 -- client closed detaches too.
+local usage = require "octopus.pipeline.usage"
 local async = require "octopus.async"
 
 local pairs, ipairs, error, setmetatable = pairs, ipairs, error, setmetatable
@@ -56,7 +57,7 @@ end
 ---@return octopus.NvimHandle handle
 function M.attach(client, opts)
   local vim = rawget(_G, "vim")
-  if type(vim) ~= "table" then error("octopus.nvim: not running inside Neovim", 2) end
+  if type(vim) ~= "table" then usage.raise("octopus.nvim: not running inside Neovim") end
   local uv = vim.uv or vim.loop
   local sched = async.attach(client, opts)
   if sched.nvim then return sched.nvim end

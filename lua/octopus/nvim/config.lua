@@ -11,7 +11,9 @@
 -- client is made, from cfg.credentials() or OCTOPUS_API_KEY / OCTOPUS_EMAIL +
 -- OCTOPUS_PASSWORD, and go only to octopus.new; `source` describes where they came
 -- from without their values.
-local type, pairs, ipairs, error, tostring, pcall = type, pairs, ipairs, error, tostring, pcall
+local usage = require "octopus.pipeline.usage"
+
+local type, pairs, ipairs, tostring, pcall = type, pairs, ipairs, tostring, pcall
 
 local M = {}
 
@@ -37,24 +39,24 @@ M.DEFAULTS = { usage_days = 7, border = "rounded", health_check_url = false }
 
 function M.new(opts)
   if opts == nil then opts = {} end
-  if type(opts) ~= "table" then error("octopus.nvim.setup: expected a table of options", 3) end
+  if type(opts) ~= "table" then usage.raise("octopus.nvim.setup: expected a table of options") end
   local cfg = {}
   for k, v in pairs(opts) do
     if SECRETS[k] then
-      error(("octopus.nvim.setup: '%s' is a credential and is never kept in the config: set " ..
-        "OCTOPUS_API_KEY or OCTOPUS_EMAIL/OCTOPUS_PASSWORD, or give credentials = function() ... end"):format(k), 3)
+      usage.raise(("octopus.nvim.setup: '%s' is a credential and is never kept in the config: set " ..
+        "OCTOPUS_API_KEY or OCTOPUS_EMAIL/OCTOPUS_PASSWORD, or give credentials = function() ... end"):format(k))
     end
     local types = OPTIONS[k]
-    if not types then error("octopus.nvim.setup: unknown option '" .. tostring(k) .. "'", 3) end
+    if not types then usage.raise("octopus.nvim.setup: unknown option '" .. tostring(k) .. "'") end
     if not types[type(v)] then
-      error(("octopus.nvim.setup: option '%s' has the wrong type (%s)"):format(k, type(v)), 3)
+      usage.raise(("octopus.nvim.setup: option '%s' has the wrong type (%s)"):format(k, type(v)))
     end
     cfg[k] = v
   end
   if cfg.token_file == true then cfg.token_file = nil end
   local days = cfg.usage_days
   if days ~= nil and (days < 1 or days > 366 or days % 1 ~= 0) then
-    error("octopus.nvim.setup: option 'usage_days' must be a whole number of days (1-366)", 3)
+    usage.raise("octopus.nvim.setup: option 'usage_days' must be a whole number of days (1-366)")
   end
   for k, v in pairs(M.DEFAULTS) do if cfg[k] == nil then cfg[k] = v end end
   return cfg
