@@ -4,7 +4,6 @@
 local octopus = require "octopus"
 local async = require "octopus.async"
 local helper = require "helper"
-local socket = require "socket"
 local cjson = require "cjson"
 
 -- polls until pred() or `rounds` polls of 20 ms; -> number of polls it took
@@ -106,9 +105,9 @@ describe("async tasks", function()
   it("unwinds a cancelled task: its handlers run, and it can start no new request", function()
     local seen = {}
     local t = c:spawn(function()
-      local ok, e = async.pcall(delay, 5)   -- pcall itself, except on PUC 5.1
+      local _, e = async.pcall(delay, 5)   -- pcall itself, except on PUC 5.1
       seen.first = e
-      local ok2, e2 = async.pcall(delay, 0)
+      local _, e2 = async.pcall(delay, 0)
       seen.second = e2
       return "never returned"
     end)

@@ -2,7 +2,6 @@
 -- against the loopback echo server (spec/apps/echo.lua) over HTTP and TLS.
 local core = require "octopus.core"
 local cjson = require "cjson"
-local socket = require "socket"
 local helper = require "helper"
 
 local function assert_net_error(code, pattern, st, err)

@@ -52,7 +52,7 @@ local ok, err = pcall(function()
   assert(select(2, s:request { url = "http://127.0.0.1:1/" }).code == "CONNECT")
   assert(select(2, s:request { url = srv.https .. "/echo" }).code == "TLS") -- unknown CA
   -- A session dropped without close: __gc frees it.
-  s = nil
+  s = nil -- luacheck: ignore 311 (dropped for __gc)
   collectgarbage()
   collectgarbage()
 end)

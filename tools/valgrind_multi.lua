@@ -107,7 +107,7 @@ local ok, err = pcall(function()
   assert(done and done.id == id and done.status == 200, "socket_action")
   for _ = 1, 3 do m:add { url = srv.http .. "/delay/2" } end
   m:perform()
-  m = nil
+  m = nil -- luacheck: ignore 311 (dropped for __gc)
   collectgarbage()
   collectgarbage()
 

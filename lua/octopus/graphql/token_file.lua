@@ -22,7 +22,7 @@ local private = require "octopus.pipeline.private"
 local usage = require "octopus.pipeline.usage"
 
 local json = core.json
-local type, error, setmetatable, tostring = type, error, setmetatable, tostring
+local type, setmetatable, tostring = type, setmetatable, tostring
 local os_getenv, os_remove = os.getenv, os.remove
 
 local M = {}
