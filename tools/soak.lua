@@ -1,7 +1,7 @@
 -- tools/soak.lua -- the soak: tools/soak_worker.lua on Lua 5.4, on LuaJIT and inside
 -- headless Neovim at once, each against its own sandbox (--access-ttl 3 --refresh-ttl 8)
 -- behind its own chaos proxy (tools/chaos_proxy.lua, random faults on a share of the
--- exchanges); 5.4 and Neovim over TLS, LuaJIT over HTTP.
+-- exchanges), over plain HTTP (SOAK_TLS=1: over TLS, where the sandbox freezes).
 --
 --   lua5.4 tools/soak.lua [SECONDS] [hosts]     make soak (SOAK_SECONDS, default 300),
 --                                                make soak-short (30 s, part of make test)
@@ -56,14 +56,13 @@ for _, host in ipairs(HOSTS) do
   else
     local srv = helper.start_server { app = "sandbox", tls = true, ttl = SECONDS + 300,
       args = { "--access-ttl", "3", "--refresh-ttl", "8" } }
-    -- LuaJIT over plain HTTP with every fault kind; 5.4 and Neovim over TLS without the
-    -- resets and the close (after those the sandbox's LuaSec send can spin: see
-    -- spec/chaos_spec.lua), so a TLS soak measures the client, not a frozen server
-    local scheme = host == "luajit" and "http" or "https"
+    -- Plain HTTP with every fault kind. Over TLS the sandbox itself freezes under these
+    -- faults (LuaSec's send spins in C once the peer is gone: see spec/chaos_spec.lua),
+    -- which would measure the sandbox, not the client; SOAK_TLS=1 runs TLS anyway.
+    local scheme = os.getenv("SOAK_TLS") == "1" and "https" or "http"
     local _, port = helper.host_port(srv[scheme])
     local proxy = chaos.start("127.0.0.1", port, { ttl = SECONDS + 300, seed = #runs + 1 })
-    proxy:random { p = PROXY_P, seed = 17 + #runs, max_seconds = 0.3,
-      kinds = scheme == "https" and { "reset_up", "stall", "split", "delay_first" } or nil }
+    proxy:random { p = PROXY_P, seed = 17 + #runs, max_seconds = 0.3 }
     local dir = helper.run("mktemp -d /tmp/octopus-soak.XXXXXXXX"):gsub("%s+$", "")
     local out = dir .. "/result.json"
     local creds = srv.credentials
