@@ -312,8 +312,27 @@ end
 -- seasonal multiplier by month: winter and summer higher
 local SEASON = { 1.45, 1.4, 1.15, 0.9, 0.8, 0.95, 1.25, 1.35, 1.05, 0.85, 0.95, 1.25 }
 
--- kWh (3 decimals) for one half hour starting at t (a multiple of 1800)
+-- kWh (3 decimals) for one half hour starting at t (a multiple of 1800). A pure function
+-- of (spin, t), remembered per spin (readings, month-to-date sums and bills ask for the
+-- same half hours again and again: it was most of a readings window's time); each
+-- spin's memo is dropped whole past 200,000 entries, so memory stays bounded.
+local MEMO_MAX = 200000
+local value_of
+
 function DS:value_at(spin, t)
+  local memo = self.value_memo
+  if not memo then memo = {}; self.value_memo = memo end
+  local m = memo[spin]
+  if not m or m.n > MEMO_MAX then m = { n = 0, v = {} }; memo[spin] = m end
+  local v = m.v[t]
+  if v == nil then
+    v = value_of(spin, t)
+    m.v[t], m.n = v, m.n + 1
+  end
+  return v
+end
+
+function value_of(spin, t)
   local _, m, _, h, mi = M.fields(t)
   local slot = h * 2 + (mi >= 30 and 1 or 0)
   local day = floor((t + JST) / 86400)
