@@ -441,9 +441,17 @@ function DS:readings(spin, from, to)
 end
 
 -- the renewable-energy levy (text) for a half hour at t: its fiscal year's
+-- (past the newest published year, that one's: with its clock moved ahead, POST
+-- /_sandbox/clock, the sandbox kept answering readings there with a 500)
+local LEVY_LAST
 function DS:levy_at(t)
   local y, m = M.fields(t)
-  return prices.LEVY[prices.levy_year(y, m)]
+  local v = prices.LEVY[prices.levy_year(y, m)]
+  if v then return v end
+  if not LEVY_LAST then
+    for k in pairs(prices.LEVY) do if not LEVY_LAST or k > LEVY_LAST then LEVY_LAST = k end end
+  end
+  return prices.LEVY[LEVY_LAST]
 end
 
 -- A user by API key / email (nil when unknown).
