@@ -18,7 +18,8 @@
 -- HTTPS, default 100: a full handshake per request), BENCH_CURL_N (curl
 -- processes, default 200), BENCH_RUNS (default 5; the median is reported),
 -- BENCH_C_LIMIT (path of the C binary, default build/bench/c_limit), BENCH_PY_N
--- (Python peers, default N/2), BENCH_PYTHON (default /usr/bin/python3).
+-- (Python peers, default N/2), BENCH_PYTHON (default /usr/bin/python3), BENCH_PEERS
+-- (comma-separated peer numbers to run, default all; 1, the C limit, always runs).
 -- Starts its own nginx (bench/nginx.sh) and stops it on the way out.
 -- Every loop is bounded by its count; a benchmark measures, it asserts only
 -- that each response was a 200.
@@ -183,10 +184,15 @@ local function main(ports)
   local rates, cpus = {}, {}
   local py_ok = os.execute(sh_quote(PYTHON) .. " -c 'import requests, aiohttp' 2>/dev/null")
   py_ok = py_ok == true or py_ok == 0
+  local only
+  if os.getenv("BENCH_PEERS") then
+    only = { [1] = true }
+    for k in os.getenv("BENCH_PEERS"):gmatch("%d+") do only[tonumber(k)] = true end
+  end
   for i = 1, #peers do rates[i], cpus[i] = { http = {}, https = {} }, { http = {}, https = {} } end
   for r = 1, RUNS do
     for i, peer in ipairs(peers) do
-      if not peer.py or py_ok then
+      if (not peer.py or py_ok) and (not only or only[i]) then
         for _, proto in ipairs { "http", "https" } do
           local ca = proto == "https" and ports.ca or nil
           local n = ca and peer.count_tls or peer.count
@@ -228,6 +234,7 @@ local function main(ports)
   local aio
   for i, peer in ipairs(peers) do if peer.py == "aiohttp" then aio = results[i] end end
   for _, proto in ipairs { "http", "https" } do
+    if not cl[proto .. "_cpu"] then break end
     local ratio = cl[proto .. "_cpu"] / c[proto .. "_cpu"]
     local line = ("%s: client CPU/request is %.2fx the C limit's (goal <= 1.3: %s)"):format(proto:upper(),
       ratio, ratio <= 1.3 and "met" or "MISSED")
