@@ -58,6 +58,25 @@ describe("Kraken tokens", function()
     assert.equal(5, srv:count("operations", "Viewer"))
   end)
 
+  it("keeps its list of secrets bounded however many tokens it renews", function()
+    local private = require "octopus.pipeline.private"
+    local c = client_for(srv, { api_key = creds.api_key })
+    assert(c:viewer())
+    local base = #private.of(c).secrets
+    local seen = {}
+    for _ = 1, 12 do
+      local st = c:token_state()
+      seen[#seen + 1] = st.token
+      helper.advance_to(srv, c, st.exp - ACCESS_TTL / 2)
+      assert(c:viewer())
+    end
+    assert.is_true(#private.of(c).secrets <= base + 2, "secrets grew to " .. #private.of(c).secrets)
+    -- the current and the previous token are still scrubbed
+    local e = require("octopus.pipeline.errors").scrub({ message = seen[#seen] .. " " .. c:token_state().token },
+      private.of(c).secrets)
+    assert.equal("[REDACTED] [REDACTED]", e.message)
+  end)
+
   it("logs in explicitly with client:login() and reports the state to on_token", function()
     local seen = {}
     local c = client_for(srv, { email = creds.email, password = creds.password,

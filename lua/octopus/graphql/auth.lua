@@ -165,15 +165,23 @@ local function accept(client, a, t)
   local claims = claims_of(t.token) or {}
   local payload = type(t.payload) == "table" and t.payload or {}
   local now = client.clock.wall()
+  -- scrub the current and the previous tokens (a late answer may still echo that one);
+  -- older ones are forgotten, so the secret list does not grow with every renewal
+  private_mod.remove_secret(client, a.older_token)
+  a.older_token = a.token
   a.token = t.token
   a.exp = num(payload.exp) or num(claims.exp)
   a.iat = num(payload.iat) or num(claims.iat) or now
+  private_mod.add_secret(client, a.token)
   if type(t.refreshToken) == "string" and t.refreshToken ~= "" then
+    if t.refreshToken ~= a.refresh_token then
+      private_mod.remove_secret(client, a.older_refresh)
+      a.older_refresh = a.refresh_token
+      private_mod.add_secret(client, t.refreshToken)
+    end
     a.refresh_token = t.refreshToken
     a.refresh_expires_at = num(t.refreshExpiresIn)
   end
-  private_mod.add_secret(client, a.token)
-  if a.refresh_token then private_mod.add_secret(client, a.refresh_token) end
   a.changed = true
   return a.token
 end
