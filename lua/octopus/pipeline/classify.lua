@@ -54,6 +54,13 @@ local function now(ctx)
 end
 
 -- classify(status, headers, body, ctx) -> data | nil, err (ctx: method, url, expect, now | clock)
+---classify.response: an HTTP response read as the API's answer.
+---@param status integer
+---@param headers? table<string, string> lower-cased names
+---@param body? string
+---@param ctx { method?: string, url?: string, expect?: "json"|"raw", now?: number }
+---@return any|nil data decoded JSON (true for an empty body; the text when expect = "raw")
+---@return octopus.Error|nil err VALIDATION, AUTH, FORBIDDEN, BLOCKED, NOT_FOUND, RATE_LIMITED, HTTP_<status>, DECODE
 local function classify(status, headers, body, ctx)
   body = body or ""
   if status >= 200 and status < 300 then

@@ -135,6 +135,9 @@ local function retry_delay(client, e, attempt, idempotent, started)
   return min(random.random() * ceiling, remaining)
 end
 
+---@param client octopus.Client
+---@param e octopus.Error
+---@return octopus.Error e scrubbed of the client's secrets
 local function scrub(client, e)
   return errors.scrub(e, private.of(client).secrets)
 end
@@ -164,6 +167,11 @@ local function check(req)
   return method, expect
 end
 
+---client:send(req): the pipeline (URL, auth, send, classify, retries).
+---@param client octopus.Client
+---@param req octopus.Request
+---@return octopus.Response|nil response
+---@return octopus.Error|nil err
 function M.send(client, req)
   local method, expect = check(req)
   local target, uerr = build_url(client, req, method)
@@ -207,6 +215,11 @@ function M.send(client, req)
 end
 
 -- request.data(client, req) -> data | nil, err
+---client:request(req): as send, the decoded body only.
+---@param client octopus.Client
+---@param req octopus.Request
+---@return any|nil data
+---@return octopus.Error|nil err
 function M.data(client, req)
   local res, err = M.send(client, req)
   if not res then return nil, err end

@@ -11,6 +11,8 @@ local concat, sort, type, tostring, tonumber = table.concat, table.sort, type, t
 local format, floor = string.format, math.floor
 
 -- RFC 3986 unreserved characters stay; everything else becomes %XX.
+---@param s string
+---@return string escaped RFC 3986 unreserved characters kept, everything else %XX
 local function escape(s)
   return (s:gsub("[^%w%-%._~]", function(c) return format("%%%02X", c:byte()) end))
 end
@@ -29,6 +31,10 @@ local function text(v, what)
 end
 
 -- encode_segment("../accounts") -> "..%2Faccounts"; "." / ".." -> "%2E" / "%2E%2E".
+---One path segment, percent-encoded on its own ("." and ".." too); raises on an empty one.
+---@param v string|number|boolean
+---@param i? integer its position (in messages)
+---@return string segment
 function M.encode_segment(v, i)
   local s = text(v, "path segment " .. tostring(i or 1))
   if s == "" then error("path segment " .. tostring(i or 1) .. " is empty", 3) end
@@ -39,6 +45,9 @@ end
 -- join(base, {"products", code}) -> base .. "products/<code>/"  (base ends with "/").
 -- A plain segment (unreserved characters only, not all dots) is used as it is.
 local find = string.find
+---@param base string ends with "/"
+---@param segments (string|number|boolean)[]
+---@return string url base .. "a/b/" (each segment encoded)
 function M.join(base, segments)
   local out = {}
   for i = 1, #segments do
@@ -54,6 +63,8 @@ function M.join(base, segments)
 end
 
 -- query{ b = true, a = "x y", l = {1, 2} } -> "a=x%20y&b=true&l=1&l=2" (nil values skipped).
+---@param q table<string, string|number|boolean|table> a table value repeats the key
+---@return string query keys sorted, nil values skipped
 function M.query(q)
   local keys = {}
   for k in pairs(q) do
@@ -74,6 +85,9 @@ function M.query(q)
 end
 
 -- with_query(url, q): appends an encoded query, keeping one already present.
+---@param url string
+---@param q? table
+---@return string url with the encoded query appended (keeping one already there)
 function M.with_query(url, q)
   if not q or next(q) == nil then return url end
   local qs = M.query(q)
@@ -82,6 +96,9 @@ function M.with_query(url, q)
 end
 
 -- parse(url) -> { scheme, host, port, path } or nil, reason. Lower-cases scheme/host.
+---@param url any
+---@return { scheme: string, host: string, port: integer?, path: string, userinfo: string? }|nil parts
+---@return string|nil why
 function M.parse(url)
   if type(url) ~= "string" then return nil, "not a string" end
   local scheme, authority, rest = url:match("^(%a[%w+.-]*)://([^/?#]*)(.*)$")
@@ -110,12 +127,16 @@ function M.parse(url)
 end
 
 -- origin(url) -> "https://host:443" (normalised, for same-origin checks) or nil.
+---@param url string
+---@return string|nil origin "https://host:443" (normalised)
 function M.origin(url)
   local u = M.parse(url)
   if not u then return nil end
   return u.scheme .. "://" .. u.host .. ":" .. tostring(u.port)
 end
 
+---@param host string
+---@return boolean loopback 127.0.0.0/8, localhost, [::1]
 function M.is_loopback(host)
   if host == "localhost" or host == "[::1]" or host == "::1" then return true end
   local a, b, c = host:match("^127%.(%d+)%.(%d+)%.(%d+)$")
@@ -124,6 +145,9 @@ end
 
 -- check_base(url) -> true or nil, reason: https, or http on a loopback host; no
 -- query or fragment; no credentials in the URL.
+---@param url string
+---@return true|nil ok https, or http on a loopback host; no query, fragment or credentials
+---@return string|nil why
 function M.check_base(url)
   local u, why = M.parse(url)
   if not u then return nil, why end
@@ -138,6 +162,8 @@ function M.check_base(url)
 end
 
 -- ensure_slash("https://h/v1") -> "https://h/v1/"
+---@param url string
+---@return string url ending with "/"
 function M.ensure_slash(url)
   if url:sub(-1) == "/" then return url end
   return url .. "/"
