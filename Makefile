@@ -74,12 +74,20 @@ deps:
 # Each run appends busted's own counts to build/counts (read by .ci/run).
 BUSTED_RUN = $(BUSTED) --output=spec/count_handler.lua
 # Every run goes on even when an earlier one failed; the summary decides.
+# The runs are independent (each starts its own sandboxes on free ports, temp dirs of
+# its own), so they go three at a time: most of a spec's time is waiting on sockets and
+# child processes, not CPU. Each run's output is printed whole when it ends (-O); every
+# run goes on even when another failed (-k); the summary counts what busted counted.
+COMPAT_LUAS := lua5.3 lua5.2 lua5.1
+TEST_RUNS := lint test-lua test-jit $(addprefix test-compat-,$(COMPAT_LUAS)) test-asan test-valgrind \
+  test-rock soak-short
+TEST_JOBS ?= 3
 test: deps
 	@rm -f build/counts
 	$(MAKE) build LUA=lua5.4
 	$(MAKE) nvim
-	@fail=0; for t in lint test-lua test-jit test-compat test-asan test-valgrind test-rock soak-short; do \
-	  $(MAKE) --no-print-directory $$t || { echo "make $$t: FAILED"; fail=1; }; done; \
+	@for l in $(COMPAT_LUAS); do $(MAKE) --no-print-directory build LUA=$$l >/dev/null || exit 1; done
+	@fail=0; $(MAKE) --no-print-directory -k -j$(TEST_JOBS) -O $(TEST_RUNS) || fail=1; \
 	awk '{p+=$$1; f+=$$2} END {printf "all runs: %d passed, %d failed\n", p, f}' build/counts; \
 	exit $$fail
 
@@ -107,11 +115,10 @@ test-lua:
 test-jit:
 	OCTOPUS_LUA=luajit luajit $(BUSTED_RUN) $(LIB_SPECS) $(HEAVY_SPECS) $(HOST_SPECS)
 # The library's specs on the older ABIs (each with its own core build).
-COMPAT_LUAS := lua5.3 lua5.2 lua5.1
-test-compat:
-	@fail=0; for l in $(COMPAT_LUAS); do \
-	  $(MAKE) --no-print-directory build LUA=$$l >/dev/null || fail=1; \
-	  OCTOPUS_LUA=$$l $$l $(BUSTED_RUN) --lua=$$l $(LIB_SPECS) || fail=1; done; exit $$fail
+test-compat: $(addprefix test-compat-,$(COMPAT_LUAS))
+test-compat-%:
+	@$(MAKE) --no-print-directory build LUA=$* >/dev/null
+	OCTOPUS_LUA=$* $* $(BUSTED_RUN) --lua=$* $(LIB_SPECS)
 
 # The C-facing specs under AddressSanitizer + UndefinedBehaviorSanitizer.
 ASAN_SO := build/asan/octopus/core.so
