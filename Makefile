@@ -75,13 +75,13 @@ deps:
 BUSTED_RUN = $(BUSTED) --output=spec/count_handler.lua
 # Every run goes on even when an earlier one failed; the summary decides.
 # The runs are independent (each starts its own sandboxes on free ports, temp dirs of
-# its own), so they go three at a time: most of a spec's time is waiting on sockets and
+# its own), so they go four at a time: most of a spec's time is waiting on sockets and
 # child processes, not CPU. Each run's output is printed whole when it ends (-O); every
 # run goes on even when another failed (-k); the summary counts what busted counted.
 COMPAT_LUAS := lua5.3 lua5.2 lua5.1
-TEST_RUNS := lint test-lua test-jit $(addprefix test-compat-,$(COMPAT_LUAS)) test-asan test-valgrind \
+TEST_RUNS := lint test-lua-lib test-lua-once test-jit $(addprefix test-compat-,$(COMPAT_LUAS)) test-asan test-valgrind \
   test-rock soak-short
-TEST_JOBS ?= 3
+TEST_JOBS ?= 4
 test: deps
 	@rm -f build/counts
 	$(MAKE) build LUA=lua5.4
@@ -110,8 +110,11 @@ HOST_SPECS  := spec/hosts_spec.lua spec/nvim_plugin_spec.lua
 HEAVY_SPECS := spec/chaos_spec.lua spec/money_client_spec.lua
 LIB_SPECS   := $(filter-out $(ONCE_SPECS) $(HOST_SPECS) $(HEAVY_SPECS),$(ALL_SPECS))
 
-test-lua:
-	OCTOPUS_LUA=lua5.4 lua5.4 $(BUSTED_RUN) --lua=lua5.4 $(LIB_SPECS) $(HEAVY_SPECS) $(ONCE_SPECS)
+test-lua: test-lua-lib test-lua-once
+test-lua-lib:
+	OCTOPUS_LUA=lua5.4 lua5.4 $(BUSTED_RUN) --lua=lua5.4 $(LIB_SPECS) $(HEAVY_SPECS)
+test-lua-once:
+	OCTOPUS_LUA=lua5.4 lua5.4 $(BUSTED_RUN) --lua=lua5.4 $(ONCE_SPECS)
 test-jit:
 	OCTOPUS_LUA=luajit luajit $(BUSTED_RUN) $(LIB_SPECS) $(HEAVY_SPECS) $(HOST_SPECS)
 # The library's specs on the older ABIs (each with its own core build).
