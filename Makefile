@@ -75,13 +75,13 @@ deps:
 BUSTED_RUN = $(BUSTED) --output=spec/count_handler.lua
 # Every run goes on even when an earlier one failed; the summary decides.
 # The runs are independent (each starts its own sandboxes on free ports, temp dirs of
-# its own), so they go four at a time: most of a spec's time is waiting on sockets and
+# its own), so they go three at a time: most of a spec's time is waiting on sockets and
 # child processes, not CPU. Each run's output is printed whole when it ends (-O); every
 # run goes on even when another failed (-k); the summary counts what busted counted.
 COMPAT_LUAS := lua5.3 lua5.2 lua5.1
-TEST_RUNS := lint test-lua-lib test-lua-once test-jit $(addprefix test-compat-,$(COMPAT_LUAS)) test-asan test-valgrind \
+TEST_RUNS := lint test-lua test-jit $(addprefix test-compat-,$(COMPAT_LUAS)) test-asan test-valgrind \
   test-rock soak-short
-TEST_JOBS ?= 4
+TEST_JOBS ?= 3
 test: deps
 	@rm -f build/counts
 	$(MAKE) build LUA=lua5.4
