@@ -22,6 +22,9 @@ local type, tostring = type, tostring
 local floor, fmt, concat = math.floor, string.format, table.concat
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
+---@class octopus.history.export
+---@field CHUNK integer
+---@field CSV_HEADER string
 local M = {}
 M.CHUNK = 512
 M.CSV_HEADER = "start,end,kwh,yen,version\n"
@@ -98,11 +101,12 @@ local function run(store, spin, out, opts, header, line_of)
   return total
 end
 
----@param store table an octopus.history store
+---@param store octopus.history.Store
 ---@param spin string
 ---@param out file*|fun(chunk: string): any
----@param opts? { from?: any, to?: any, zone?: string }
----@return integer|nil rows, table|nil err
+---@param opts? { from?: octopus.TimeValue, to?: octopus.TimeValue, zone?: string }
+---@return integer|nil rows
+---@return octopus.Error|nil err FILE, the storage codes
 function M.csv(store, spin, out, opts)
   return run(store, spin, out, opts, M.CSV_HEADER, function(r, iso)
     return iso(r.start_at) .. "," .. iso(r.end_at) .. "," .. r.value_text .. "," ..
@@ -110,11 +114,12 @@ function M.csv(store, spin, out, opts)
   end)
 end
 
----@param store table an octopus.history store
+---@param store octopus.history.Store
 ---@param spin string
 ---@param out file*|fun(chunk: string): any
----@param opts? { from?: any, to?: any, zone?: string }
----@return integer|nil rows, table|nil err
+---@param opts? { from?: octopus.TimeValue, to?: octopus.TimeValue, zone?: string }
+---@return integer|nil rows
+---@return octopus.Error|nil err FILE, the storage codes
 function M.ndjson(store, spin, out, opts)
   return run(store, spin, out, opts, nil, function(r, iso)
     return '{"start":"' .. iso(r.start_at) .. '","end":"' .. iso(r.end_at) .. '","kwh":' ..

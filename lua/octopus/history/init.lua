@@ -16,8 +16,18 @@ local usage = require "octopus.pipeline.usage"
 local type, pairs = type, pairs
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
+---@class octopus.history
+---@field store octopus.history.store
+---@field sync octopus.history.sync
+---@field export octopus.history.export
+---@field methods table<string, function> history, sync: installed on the Client
 local M = { store = store, sync = sync, export = export }
 
+---client:history(opts).
+---@param client octopus.Client
+---@param opts? { path?: string, read_only?: boolean }
+---@return octopus.history.Store|nil store
+---@return octopus.Error|nil err
 local function history(client, opts)
   opts = opts or {}
   if type(opts) ~= "table" then usage.raise("client:history: options must be a table { path =, read_only = }") end
@@ -27,6 +37,13 @@ local function history(client, opts)
   return store.open(opts.path, { zone = client.zone, read_only = opts.read_only })
 end
 
+---client:sync(account, opts): opts also store (left open) or path.
+---@param client octopus.Client
+---@param account string
+---@param opts? octopus.SyncOptions|{ store?: octopus.history.Store, path?: string }
+---@return octopus.SyncReport|nil report
+---@return octopus.Error|nil err
+---@return octopus.SyncReport|nil partial_report
 local function client_sync(client, account, opts)
   opts = opts or {}
   if type(opts) ~= "table" then usage.raise("client:sync: options must be a table") end

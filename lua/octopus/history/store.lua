@@ -60,6 +60,31 @@ local is_error = errors.is
 local raise = usage.raise
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
+---A stored half hour: client:readings' row without start_iso/end_iso (absent fields were NULL).
+---@class octopus.history.Row
+---@field spin string
+---@field start_at integer
+---@field end_at integer
+---@field value number                 kWh
+---@field value_text string
+---@field cost_estimate? number        yen
+---@field cost_estimate_text? string
+---@field version? string
+---@field band? string
+---@field step? integer
+---@field fetched_at? integer
+
+---@class octopus.history.SupplyPoint
+---@field spin string
+---@field account? string
+---@field area? string
+---@field supply_start? integer
+---@field updated_at? integer
+
+---@class octopus.history.store
+---@field VERSION_RANK table<string, integer>
+---@field FINAL table<string, boolean>
+---@field MIGRATIONS string[]
 local M = {}
 
 local HALF, DAY = 1800, 86400
@@ -101,12 +126,16 @@ errors.define("IO", "storage", "a disk I/O error", false)
 errors.define("SQLITE", "storage", "SQLite failed", false)
 errors.define("SCHEMA", "storage", "the database schema is not one this version knows", false)
 
+---@param code octopus.ErrorCode
+---@param message string
+---@return octopus.Error err kind storage
 local function storage_error(code, message)
   return errors.new { code = code, kind = "storage", message = message }
 end
 M.error = storage_error
 
 -- default path: $XDG_DATA_HOME/octopus/readings.sqlite, else ~/.local/share/octopus/
+---@return string|nil path $XDG_DATA_HOME/octopus/readings.sqlite (~/.local/share/...); nil without HOME
 function M.default_path()
   local base = getenv("XDG_DATA_HOME")
   if not base or base == "" or base:sub(1, 1) ~= "/" then
@@ -117,6 +146,11 @@ function M.default_path()
   return base .. "/octopus/readings.sqlite"
 end
 
+---An open store (store.open, client:history).
+---@class octopus.history.Store
+---@field path string
+---@field zone octopus.Zone
+---@field read_only boolean
 local Store = { __name = "octopus.history.Store" }
 Store.__index = Store
 
@@ -130,6 +164,9 @@ local FIELD_SQL = { spin = "spin", start_at = "start_at", end_at = "end_at", val
 
 -- run fn(self) inside BEGIN IMMEDIATE .. COMMIT; fn returns a result or nil, err (then
 -- ROLLBACK); a raise rolls back and re-raises. BUSY (after the busy timeout) is retried.
+---@param fn fun(self: octopus.history.Store): any, octopus.Error?
+---@return any|nil result
+---@return octopus.Error|nil err READONLY, BUSY, ...
 function Store:transaction(fn)
   if self.read_only then return nil, storage_error("READONLY", "the store " .. self.path .. " is read-only") end
   local db, err = self.db, nil
@@ -230,8 +267,10 @@ local function migrate(self)
   end)
 end
 
----@param path string|nil
----@param opts table|nil { zone, read_only, busy_timeout }
+---@param path? string default M.default_path()
+---@param opts? { zone?: octopus.ZoneSpec, read_only?: boolean, busy_timeout?: integer }
+---@return octopus.history.Store|nil store
+---@return octopus.Error|nil err CANTOPEN, READONLY, SCHEMA, CORRUPT, ...
 function M.open(path, opts)
   opts = opts or {}
   if type(opts) ~= "table" then raise("store.open: 'opts' must be a table") end
@@ -263,6 +302,7 @@ function M.open(path, opts)
   return self
 end
 
+---Idempotent; also __close and __gc.
 function Store:close()
   if not self.db then return end
   for _, st in pairs(self.stmts) do st:close() end
@@ -273,10 +313,12 @@ end
 Store.__close = Store.close
 Store.__gc = Store.close
 
+---@return string
 function Store:__tostring()
   return "octopus.history.Store (" .. (self.db and self.path or "closed") .. ")"
 end
 
+---@return integer version PRAGMA user_version (the migrations applied)
 function Store:schema_version()
   return first(self, "uv", "PRAGMA user_version").user_version
 end
@@ -291,7 +333,8 @@ end
 -- supply points
 
 ---@param sp { spin: string, account?: string, area?: string, supply_start?: integer }
----@return true|nil ok, table|nil err
+---@return true|nil ok
+---@return octopus.Error|nil err
 function Store:put_supply_point(sp)
   if type(sp) ~= "table" then raise("store:put_supply_point: expected a table { spin, account, area }") end
   check_spin(sp.spin, "put_supply_point")
@@ -305,11 +348,12 @@ function Store:put_supply_point(sp)
 end
 
 ---@param spin string
----@return table|nil supply_point, table|nil err
+---@return octopus.history.SupplyPoint|nil supply_point
 function Store:supply_point(spin)
   return (first(self, "sp_get", "SELECT * FROM supply_points WHERE spin = ?", spin))
 end
 
+---@return octopus.history.SupplyPoint[] supply_points
 function Store:supply_points()
   local out = {}
   for r in iterate(self, "SELECT * FROM supply_points ORDER BY spin") do out[#out + 1] = r end
@@ -348,9 +392,10 @@ local function add_coverage(self, spin, from, to)
 end
 
 ---@param spin string
----@param rows table[] reading rows (client:readings shape)
+---@param rows octopus.Reading[]|table[] reading rows (client:readings shape)
 ---@param opts? { covered?: integer[], fetched_at?: integer }
----@return table|nil counts { added, revised, unchanged }, table|nil err
+---@return { added: integer, revised: integer, unchanged: integer }|nil counts
+---@return octopus.Error|nil err
 function Store:put_rows(spin, rows, opts)
   check_spin(spin, "put_rows")
   if type(rows) ~= "table" then raise("store:put_rows: 'rows' must be an array of readings") end
@@ -436,8 +481,8 @@ local function range(self, opts, fname)
 end
 
 ---@param spin string
----@param opts? { from?: any, to?: any, zone?: string, fields?: string[] }
----@return function iterator
+---@param opts? { from?: octopus.TimeValue, to?: octopus.TimeValue, zone?: string, fields?: string[] }
+---@return fun(): octopus.history.Row? rows oldest first (raises the error object on a failure)
 function Store:rows(spin, opts)
   check_spin(spin, "rows")
   local from, to = range(self, opts, "rows")
@@ -457,7 +502,8 @@ function Store:rows(spin, opts)
 end
 
 ---@param spin string
----@return integer|nil n, table|nil err
+---@param opts? { from?: octopus.TimeValue, to?: octopus.TimeValue }
+---@return integer n
 function Store:count(spin, opts)
   check_spin(spin, "count")
   local from, to = range(self, opts, "count")
@@ -465,6 +511,9 @@ function Store:count(spin, opts)
     spin, from, to).n
 end
 
+---@param spin string
+---@return integer|nil first start_at
+---@return integer|nil last start_at
 function Store:extent(spin)
   local r = first(self, "extent", "SELECT min(start_at) AS a, max(start_at) AS b FROM readings WHERE spin = ?", spin)
   if r and r.a then return r.a, r.b end
@@ -473,7 +522,7 @@ end
 
 ---@param spin string
 ---@param start_at integer
----@return table[]|nil replaced, table|nil err
+---@return octopus.history.Row[] replaced oldest first (each with replaced_at)
 function Store:revisions(spin, start_at)
   check_spin(spin, "revisions")
   local out = {}
@@ -482,12 +531,16 @@ function Store:revisions(spin, start_at)
   return out
 end
 
+---@param spin string
+---@return integer|nil start_at of the oldest row whose version is not final
 function Store:oldest_open(spin)
   local r = first(self, "open", "SELECT min(start_at) AS t FROM readings WHERE spin = ? AND " ..
     "(version IS NULL OR version NOT IN ('MONTHLY', 'UPDATED'))", spin)
   return r and r.t
 end
 
+---@param spin string
+---@return { from: integer, to: integer }[] ranges a sync fetched in full
 function Store:coverage(spin)
   local out = {}
   for r in iterate(self, "SELECT from_at, to_at FROM coverage WHERE spin = ? ORDER BY from_at", spin) do
@@ -496,6 +549,10 @@ function Store:coverage(spin)
   return out
 end
 
+---@param spin string
+---@param from integer
+---@param to integer
+---@return { from: integer, to: integer }[] ranges inside [from, to) not yet fetched
 function Store:uncovered(spin, from, to)
   local out, cur = {}, from
   for _, c in ipairs(self:coverage(spin)) do
@@ -510,8 +567,8 @@ end
 
 -- gaps: walk the start_at column once; constant memory in the number of rows
 ---@param spin string
----@param opts? { from?: any, to?: any }
----@return table[]|nil gaps, table|nil err
+---@param opts? { from?: octopus.TimeValue, to?: octopus.TimeValue }
+---@return { from: integer, to: integer, count: integer }[] gaps the missing half hours
 function Store:gaps(spin, opts)
   check_spin(spin, "gaps")
   local from, to = range(self, opts, "gaps")
@@ -556,8 +613,8 @@ local function days(self, spin, opts, fname)
 end
 
 ---@param spin string
----@param opts? { from?: any, to?: any, zone?: string }
----@return table[]|nil buckets, table|nil err
+---@param opts? { from?: octopus.TimeValue, to?: octopus.TimeValue, zone?: string }
+---@return octopus.ReadingsBucket[] days as octopus.readings.by_day
 function Store:by_day(spin, opts)
   local out = {}
   local it, zone = days(self, spin, opts, "by_day")
@@ -571,8 +628,8 @@ function Store:by_day(spin, opts)
 end
 
 ---@param spin string
----@param opts? { from?: any, to?: any, zone?: string }
----@return table[]|nil buckets, table|nil err
+---@param opts? { from?: octopus.TimeValue, to?: octopus.TimeValue, zone?: string }
+---@return octopus.ReadingsBucket[] months
 function Store:by_month(spin, opts)
   local out, cur = {}, nil
   local it, zone = days(self, spin, opts, "by_month")

@@ -38,6 +38,32 @@ local os_time = os.time
 local concat = table.concat
 local _ENV = nil -- luacheck: ignore (no globals below; a plain local on 5.1)
 
+---client:sync's options.
+---@class octopus.SyncOptions
+---@field supply_point? string
+---@field from? octopus.TimeValue
+---@field window_days? integer
+---@field concurrency? integer
+---@field reread_days? number
+---@field progress? fun(done: integer, total: integer)
+
+---What a sync did.
+---@class octopus.SyncReport
+---@field spin string
+---@field from integer
+---@field to integer
+---@field reread_from integer
+---@field added integer
+---@field revised integer
+---@field unchanged integer
+---@field windows integer
+---@field requests integer
+
+---@class octopus.history.sync
+---@field WINDOW_DAYS integer
+---@field CONCURRENCY integer
+---@field REREAD_DAYS integer
+---@field REREAD_MAX_DAYS integer
 local M = {}
 
 M.WINDOW_DAYS = 30
@@ -133,6 +159,15 @@ local function cut(out, a, b, step)
 end
 
 -- M.plan(store, spin, from, to, now, zone, opts) -> windows, reread_from (pure but for the store reads)
+---@param store octopus.history.Store
+---@param spin string
+---@param from integer
+---@param to integer
+---@param now integer
+---@param zone octopus.ZoneSpec
+---@param opts octopus.SyncOptions
+---@return { from: integer, to: integer }[] windows
+---@return integer reread_from
 function M.plan(store, spin, from, to, now, zone, opts)
   local step = (opts.window_days or M.WINDOW_DAYS) * DAY
   local month_from = time.month_window(now, zone)
@@ -156,12 +191,13 @@ end
 
 local run
 
----@param client table an octopus client
----@param store table an octopus.history store
+---@param client octopus.Client
+---@param store octopus.history.Store
 ---@param account string
----@param opts? { supply_point?: string, from?: any, window_days?: integer, concurrency?: integer,
----  reread_days?: number, progress?: fun(done: integer, total: integer) }
----@return table|nil report, table|nil err, table|nil partial_report
+---@param opts? octopus.SyncOptions
+---@return octopus.SyncReport|nil report
+---@return octopus.Error|nil err
+---@return octopus.SyncReport|nil partial_report what was written before the failure
 function M.sync(client, store, account, opts)
   local report = { added = 0, revised = 0, unchanged = 0, windows = 0, requests = 0 }
   -- async.pcall: sync may run inside a task, whose client calls yield (PUC 5.1 too)

@@ -95,6 +95,83 @@ local type, pairs, ipairs, tostring, error, pcall, getmetatable, os_time =
   type, pairs, ipairs, tostring, error, pcall, getmetatable, os.time
 local floor, sort = math.floor, table.sort
 
+---A tariff (octopus.money.tariff), an agreement { tariff, valid_from, valid_to }, or an
+---array of agreements (a product change; they must not overlap).
+---@alias octopus.Plan octopus.Tariff|octopus.Agreement|octopus.Agreement[]
+
+---bill.price's options (the header says what each does).
+---@class octopus.BillOptions
+---@field from? octopus.TimeValue          the range to bill (default: the periods the rows fall in)
+---@field to? octopus.TimeValue
+---@field period? "current"|"previous"|{ from: octopus.TimeValue, to: octopus.TimeValue }
+---@field reading_day? integer             readingDateDayOfMonth (nil: calendar months)
+---@field zone? octopus.ZoneSpec           default Asia/Tokyo
+---@field now? number                      epoch, default os.time()
+---@field capacity? number|{ value?: number, value_text?: string, unit?: "A"|"kVA"|"kW" } contracted capacity
+---@field supply? octopus.Supply           defaults for reading_day, capacity, supply_point
+---@field supply_point? string             the SPIN the rows must carry
+---@field rates_at? "usage"|"reading"
+---@field split? "prorate"|"continuous"
+---@field kwh_rounding? "whole"|"none"
+---@field missing_adjustments? "error"|"zero"
+---@field gaps? "report"|"error"
+---@field tax_rate? integer                percent, default 10
+---@field basis_days? integer              bill.project: the recent days averaged (7)
+---@field current? string|integer          bill.compare: today's product (code or index)
+
+---One line of a bill: quantity x unit_price = yen, exactly.
+---@class octopus.BillLine
+---@field kind "standing"|"minimum"|"energy"|"fuel_cost_adjustment"|"discount"|"levy"|"credit"
+---@field label string
+---@field band? string
+---@field code? string
+---@field from number
+---@field to number
+---@field quantity number
+---@field quantity_text string
+---@field unit string                      "kWh", "day", "A·day", "month", ...
+---@field unit_price number
+---@field unit_price_text string
+---@field capacity? number
+---@field yen number
+---@field yen_text string
+
+---One billing period of a result.
+---@class octopus.BillPeriod
+---@field from number
+---@field to number
+---@field from_date string
+---@field to_date string                   the last day, inclusive
+---@field days integer
+---@field complete boolean
+---@field kwh number
+---@field kwh_text string
+---@field kwh_billed number
+---@field readings integer
+---@field expected integer
+---@field missing integer
+---@field pending integer
+---@field gaps { from: number, to: number }[]
+---@field products string[]
+---@field lines octopus.BillLine[]
+---@field charges integer                  yen: standing + energy + fuel-cost adjustment - discounts
+---@field levy integer                     yen
+---@field credit? integer                  FIT
+---@field total integer                    yen
+---@field consumption_tax integer          yen, included
+---@field assumptions string[]
+
+---@class octopus.ComparisonEntry
+---@field code string
+---@field display_name? string
+---@field label? string
+---@field total? integer
+---@field kwh? number
+---@field difference? integer              total - current.total
+---@field current? boolean
+---@field result? octopus.BillResult
+---@field err? octopus.Error
+
 ---The pure bill engine (no I/O): price, project, compare.
 ---@class octopus.money.bill
 local M = {}
@@ -237,6 +314,13 @@ local function run(prep, cp, o)
 end
 
 -- bill.price(rows, plan [, opts]) -> result | nil, err   (see the header)
+---Prices half-hourly rows like a Japanese electricity bill (the header has the rules).
+---Errors (kind money): NO_PRICE, NO_CAPACITY, UNSUPPORTED_UNIT, GAPS, OVERFLOW.
+---@param rows octopus.Reading[]|table[] { start_at, end_at, value | value_text, spin }, sorted
+---@param plan octopus.Plan
+---@param opts? octopus.BillOptions
+---@return octopus.BillResult|nil result
+---@return octopus.Error|nil err
 function M.price(rows, plan, opts)
   local o, msg = options(opts, "bill.price", rows)
   if not o then error(msg, 2) end
@@ -297,6 +381,13 @@ end
 --   up to now), projected = result (the whole period, the rest projected), total (yen, projected),
 --   method = { name, basis_from, basis_to, basis_days, basis_readings, daily_average_kwh,
 --   projected_from, projected_kwh, projected_text, remaining_days, description } }
+---The billing period holding opts.now, projected to its end from the last basis_days.
+---Errors: as price, and NO_DATA.
+---@param rows octopus.Reading[]|table[]
+---@param plan octopus.Plan
+---@param opts? octopus.BillOptions
+---@return octopus.Projection|nil projection
+---@return octopus.Error|nil err
 function M.project(rows, plan, opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("bill.project: 'opts' must be a table (got " .. type(opts) .. ")", 2)
@@ -349,6 +440,12 @@ end
 --   current = entry | nil, cheapest = entry | nil }
 -- entry = { code, display_name, label, total, kwh, difference (total - current.total),
 --   current (bool), result | err }
+---The same rows priced on each plan.
+---@param rows octopus.Reading[]|table[]
+---@param plans (octopus.Plan|{ plan: octopus.Plan, code?: string, label?: string })[]
+---@param opts? octopus.BillOptions
+---@return octopus.Comparison|nil comparison
+---@return octopus.Error|nil err
 function M.compare(rows, plans, opts)
   local o, msg = options(opts, "bill.compare", rows)
   if not o then error(msg, 2) end

@@ -17,10 +17,25 @@ local time = require "octopus.pipeline.time"
 local floor, type, tostring, error = math.floor, type, tostring, error
 local format = string.format
 
+---A billing period: [reading day 00:00, next month's reading day 00:00) in the zone.
+---@class octopus.Period
+---@field from number
+---@field to number                        exclusive
+---@field days integer
+---@field from_date string                 "YYYY-MM-DD"
+---@field to_date string                   the last day, inclusive
+---@field reading_day? integer             nil for calendar months
+
+---@class octopus.money.period
 local M = {}
 local DAY = 86400
 
 -- M.check_day(day, what, level) -> day (raises naming `what` unless nil or 1..31)
+---Raises, naming `what`, unless day is nil or a whole number 1..31.
+---@param day any
+---@param what string
+---@param level? integer the error level (1: the caller)
+---@return integer|nil day
 function M.check_day(day, what, level)
   if day == nil then return nil end
   if type(day) ~= "number" or day ~= floor(day) or day < 1 or day > 31 then
@@ -46,6 +61,11 @@ local function make(from, to, day, z)
 end
 
 -- M.bounds(t [, reading_day [, zone]]) -> from, to of the period holding epoch t
+---@param t number epoch
+---@param day? integer the reading day (nil: calendar months)
+---@param zone? octopus.ZoneSpec
+---@return number from
+---@return number to the period holding t
 function M.bounds(t, day, zone)
   M.check_day(day, "period.bounds: reading_day", 2)
   local z = time.zone(zone)
@@ -64,6 +84,10 @@ function M.bounds(t, day, zone)
 end
 
 -- M.of(t [, reading_day [, zone]]) -> the period holding t
+---@param t number
+---@param day? integer
+---@param zone? octopus.ZoneSpec
+---@return octopus.Period period the period holding t
 function M.of(t, day, zone)
   local z = time.zone(zone)
   local from, to = M.bounds(t, day, z)
@@ -71,6 +95,11 @@ function M.of(t, day, zone)
 end
 
 -- M.list(from, to [, reading_day [, zone]]) -> array of the periods overlapping [from, to)
+---@param from number
+---@param to number
+---@param day? integer
+---@param zone? octopus.ZoneSpec
+---@return octopus.Period[] periods those overlapping [from, to)
 function M.list(from, to, day, zone)
   M.check_day(day, "period.list: reading_day", 2)
   local z = time.zone(zone)
@@ -85,7 +114,15 @@ function M.list(from, to, day, zone)
 end
 
 -- M.current(now [, reading_day [, zone]]) / M.previous(...) -> period
+---@param now number
+---@param day? integer
+---@param zone? octopus.ZoneSpec
+---@return octopus.Period period the one holding now
 function M.current(now, day, zone) return M.of(now, day, zone) end
+---@param now number
+---@param day? integer
+---@param zone? octopus.ZoneSpec
+---@return octopus.Period period the one before the current
 function M.previous(now, day, zone)
   local from = M.bounds(now, day, zone)
   return M.of(from - 1, day, zone)

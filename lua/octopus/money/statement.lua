@@ -19,6 +19,7 @@ local errors = require "octopus.pipeline.errors"
 local null = core.json.null
 local type, ipairs, tostring, error, pcall, floor = type, ipairs, tostring, error, pcall, math.floor
 
+---@class octopus.money.statement
 local M = {}
 
 local function absent(v) return v == nil or v == null end
@@ -82,6 +83,10 @@ local function from_graphql(n, zone)
 end
 
 -- M.from_graphql(node [, { zone = }]) -> statement | nil, DECODE error
+---@param node table a BillInterface node (StatementType fields)
+---@param opts? { zone?: octopus.ZoneSpec }
+---@return octopus.Statement|nil statement
+---@return octopus.Error|nil err DECODE
 function M.from_graphql(node, opts)
   if type(node) ~= "table" then
     error("statement.from_graphql: 'node' must be a bill node table (got " .. type(node) .. ")", 2)
@@ -94,6 +99,8 @@ end
 
 -- M.period(statement) -> { from, to } for bill.price's opts.period | nil when the
 -- statement has no consumption dates
+---@param s octopus.Statement
+---@return { from: number, to: number }|nil period for bill.price's opts.period; nil without consumption dates
 function M.period(s)
   if type(s) ~= "table" then
     error("statement.period: 'statement' must be a statement table (got " .. type(s) .. ")", 2)
@@ -104,6 +111,9 @@ end
 
 -- M.difference(statement, result) -> result.total - the statement's gross charges (yen),
 -- or nil when the statement carries no total charges
+---@param s octopus.Statement
+---@param res octopus.BillResult
+---@return integer|nil yen res.total - the statement's gross charges; nil without them
 function M.difference(s, res)
   if type(s) ~= "table" then error("statement.difference: 'statement' must be a statement table", 2) end
   if type(res) ~= "table" or type(res.total) ~= "number" then

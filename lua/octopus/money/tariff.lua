@@ -51,6 +51,74 @@ local type, pairs, ipairs, tostring, tonumber, error, pcall, setmetatable, getme
   type, pairs, ipairs, tostring, tonumber, error, pcall, setmetatable, getmetatable
 local sort = table.sort
 
+---A price valid in [valid_from, valid_to): yen per kWh including tax (price_exc without).
+---@class octopus.Rate
+---@field price number
+---@field price_text string
+---@field price_exc? number
+---@field price_exc_text? string
+---@field valid_from? number
+---@field valid_to? number
+---@field band? string
+---@field name? string                     which discount ("METI")
+
+---A consumption step (electricity: progressive; gas: a whole-volume tier).
+---@class octopus.TariffStep: octopus.Rate
+---@field from number                      kWh (m3)
+---@field to? number                       nil: open end
+---@field unit_type? string
+---@field time_of_use? string
+
+---@class octopus.StandingCharge: octopus.Rate
+---@field kind? "day"|"month"               nil: the unit type is not understood
+---@field per? "A"|"kVA"|"kW"               times the contracted capacity
+---@field per_size? number                 the block the price is for (10: per 10 A)
+---@field unit_type? string
+---@field threshold? number                kWh a minimum charge covers
+---@field threshold_text? string
+---@field capacity? number                 applies only to that contracted capacity
+---@field capacity_unit? string
+---@field label? string
+---@field tier_from? number
+---@field tier_to? number
+
+---A product and its prices as one value, whichever API they came from.
+---@class octopus.Tariff
+---@field kind "stepped"|"single_step"|"fit"|"gas_tiered"
+---@field typename string                  the Product union member
+---@field source "graphql"|"rest"|"tariff_summary"|"literal"
+---@field code string
+---@field display_name? string
+---@field tariff_code? string              REST
+---@field grid_operator_code? string
+---@field fuel "electricity"|"gas"
+---@field unit "kWh"|"m3"
+---@field steps octopus.TariffStep[]
+---@field standing octopus.StandingCharge[]
+---@field fuel_cost_adjustments octopus.Rate[]
+---@field levies octopus.Rate[]
+---@field discounts octopus.Rate[]
+---@field credits octopus.Rate[]
+---@field assumptions string[]
+
+---An account's agreement on a product.
+---@class octopus.Agreement
+---@field id? string
+---@field valid_from? number
+---@field valid_to? number
+---@field tariff octopus.Tariff
+
+---A supply point as the bill needs it.
+---@class octopus.Supply
+---@field spin? string
+---@field reading_day? integer
+---@field capacity? { value: number, value_text: string, unit: "A"|"kVA"|"kW" }
+---@field grid_operator_code? string
+
+---@class octopus.money.tariff
+---@field TYPENAMES table<string, string>
+---@field TYPENAME_OF table<string, string>
+---@field UNIT_TYPES table<string, string[]>
 local M = {}
 
 M.TYPENAMES = {
@@ -72,6 +140,9 @@ M.UNIT_TYPES = {
 }
 
 -- M.unit(unit_type) -> kind, per (kind nil when the unit type is not understood)
+---@param u string a standing charge's unitType
+---@return "day"|"month"|nil kind nil when not understood
+---@return "A"|"kVA"|"kW"|nil per
 function M.unit(u)
   if u == nil then return "day", nil end
   local known = M.UNIT_TYPES[u]
@@ -244,6 +315,10 @@ end
 
 -- M.from_graphql(product [, { zone = }]) -> tariff | nil, DECODE error
 -- product: a member of the GraphQL Product union, selected with __typename.
+---@param product table a member of the GraphQL Product union (with __typename)
+---@param opts? { zone?: octopus.ZoneSpec }
+---@return octopus.Tariff|nil tariff
+---@return octopus.Error|nil err DECODE
 function M.from_graphql(product, opts)
   check_product(product, "tariff.from_graphql", 2)
   local zone = time.zone(opts and opts.zone)
@@ -274,6 +349,10 @@ end
 
 -- M.from_agreement(agreement [, { zone = }]) -> agreement value | nil, DECODE error
 -- agreement: the GraphQL Agreement (validFrom, validTo, product, optionally addonRates)
+---@param a table the GraphQL Agreement (validFrom, validTo, product, addonRates)
+---@param opts? { zone?: octopus.ZoneSpec }
+---@return octopus.Agreement|nil agreement
+---@return octopus.Error|nil err DECODE
 function M.from_agreement(a, opts)
   if type(a) ~= "table" then error("tariff.from_agreement: 'agreement' must be a table (got " .. type(a) .. ")", 2) end
   if absent(a.product) then
@@ -364,6 +443,12 @@ end
 -- (products.tariff_for). unit_rates / standing_charges: the charge rows
 -- (tariffs:unit_rates(...):all(), tariffs:standing_charges(...):all()) for validity periods.
 -- REST carries no fuel-cost adjustment or levy: add them with M.with.
+---REST carries no fuel-cost adjustment or levy: add them with M.with.
+---@param detail? octopus.ProductDetail products:get's answer
+---@param tr octopus.RestTariff one of its tariffs (products.tariff_for)
+---@param opts? { unit_rates?: octopus.Charge[], standing_charges?: octopus.Charge[], zone?: octopus.ZoneSpec }
+---@return octopus.Tariff|nil tariff
+---@return octopus.Error|nil err DECODE
 function M.from_rest(detail, tr, opts)
   if detail ~= nil and type(detail) ~= "table" then
     error("tariff.from_rest: 'detail' must be a product detail table or nil (got " .. type(detail) .. ")", 2)
@@ -377,6 +462,9 @@ function M.from_rest(detail, tr, opts)
 end
 
 -- "30A" -> 30, "A"; "6kVA" -> 6, "kVA"
+---@param label any "30A", "6kVA"
+---@return number|nil value
+---@return string|nil unit "A", "kVA", "kW"
 local function capacity_label(label)
   if type(label) ~= "string" then return nil end
   local n, u = label:match("^%s*(%d+%.?%d*)%s*([kK]?[VvWwAa]?[Aa]?)%s*$")
@@ -433,6 +521,10 @@ end
 -- M.from_summary(summary [, { pattern = "NON_TIERED" | ..., zone = }]) -> tariff | nil, DECODE error
 -- summary: one TariffSummary (tariffSummary query); standing rates labelled "30A" or
 -- "6kVA" apply to that contracted capacity only.
+---@param s table one TariffSummary (client:tariff_summary)
+---@param opts? { pattern?: string, zone?: octopus.ZoneSpec }
+---@return octopus.Tariff|nil tariff
+---@return octopus.Error|nil err DECODE
 function M.from_summary(s, opts)
   if type(s) ~= "table" then
     error("tariff.from_summary: 'summary' must be a TariffSummary table (got " .. type(s) .. ")", 2)
@@ -444,6 +536,10 @@ end
 -- M.meti_discounts(credits [, { zone = }]) -> array of discount rates | nil, DECODE error
 -- credits: the metiCredits query's list ({ creditType, startDate, endDate, unitPrice });
 -- endDate is the last day (inclusive) in the zone.
+---@param credits table[] the metiCredits list ({ creditType, startDate, endDate, unitPrice })
+---@param opts? { zone?: octopus.ZoneSpec }
+---@return octopus.Rate[]|nil discounts
+---@return octopus.Error|nil err DECODE
 function M.meti_discounts(credits, opts)
   if type(credits) ~= "table" then
     error("tariff.meti_discounts: 'credits' must be a list (got " .. type(credits) .. ")", 2)
@@ -473,6 +569,9 @@ local LISTS = { steps = true, standing = true, fuel_cost_adjustments = true, lev
 
 -- M.with(tariff, extra) -> a new tariff: extra's lists appended (steps, standing,
 -- fuel_cost_adjustments, levies, discounts, credits, assumptions), other fields replaced
+---@param t octopus.Tariff
+---@param extra table lists to append (steps, standing, levies, ...), other fields to replace
+---@return octopus.Tariff tariff a new one
 function M.with(t, extra)
   if type(t) ~= "table" then error("tariff.with: 'tariff' must be a table (got " .. type(t) .. ")", 2) end
   if type(extra) ~= "table" then error("tariff.with: 'extra' must be a table (got " .. type(extra) .. ")", 2) end
@@ -501,6 +600,8 @@ end
 
 -- M.supply_point(sp) -> supply value from a GraphQL ElectricitySupplyPoint
 -- (spin, readingDateDayOfMonth, contractedCapacity { value unit }, gridOperatorCode if selected)
+---@param sp table a GraphQL ElectricitySupplyPoint (spin, readingDateDayOfMonth, contractedCapacity)
+---@return octopus.Supply supply
 function M.supply_point(sp)
   if type(sp) ~= "table" then
     error("tariff.supply_point: 'supply_point' must be a table (got " .. type(sp) .. ")", 2)

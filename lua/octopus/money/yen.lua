@@ -60,12 +60,21 @@ end
 
 -- yen.div(n, d [, mode]) -> n / d as an integer; mode "floor" (default), "trunc"
 -- (toward zero: the bill's 切り捨て), "ceil", "half_up", "half_even"
+---@param n integer
+---@param d integer
+---@param mode? "floor"|"trunc"|"ceil"|"half_up"|"half_even" default "floor"
+---@return integer q
 function M.div(n, d, mode)
   if d <= 0 then error("octopus.money.yen: divisor must be positive", 2) end
   return round_div(n, d, mode or "floor")
 end
 
 -- yen.mul(a, b [, what]) -> a * b, exact; raises OVERFLOW beyond 2^53
+---Raises an OVERFLOW marker beyond 2^53.
+---@param a integer
+---@param b integer
+---@param what? string names it in the error
+---@return integer product exact
 function M.mul(a, b, what)
   local p = a * b
   if p >= M.MAX or p <= -M.MAX then overflow(what or "a product") end
@@ -73,11 +82,20 @@ function M.mul(a, b, what)
 end
 
 -- yen.muldiv(a, b, d [, mode [, what]]) -> a * b / d rounded (a * b must be exact)
+---@param a integer
+---@param b integer
+---@param d integer
+---@param mode? "floor"|"trunc"|"ceil"|"half_up"|"half_even"
+---@param what? string
+---@return integer q a * b / d rounded
 function M.muldiv(a, b, d, mode, what)
   return round_div(M.mul(a, b, what), d, mode or "floor")
 end
 
 -- yen.check(n [, what]) -> n, raising OVERFLOW when |n| reaches 2^53
+---@param n number
+---@param what? string
+---@return number n raising OVERFLOW when |n| reaches 2^53
 function M.check(n, what)
   if n >= M.MAX or n <= -M.MAX then overflow(what or "a sum") end
   return n
@@ -89,6 +107,10 @@ end
 -- half-even and exact is false. Numbers are scaled and rounded to the nearest
 -- unit; exact is false when they were not already on a unit. nil, message for
 -- anything else.
+---@param v string|number a Decimal string ("29.80") or a number
+---@param scale integer units per 1 (KWH, PRICE, AMOUNT)
+---@return integer|nil units
+---@return boolean|string exact false when rounded; the message when v cannot be read
 function M.units(v, scale)
   local d = digits_of(scale)
   if type(v) == "number" then
@@ -122,6 +144,9 @@ function M.units(v, scale)
 end
 
 -- yen.text(units, scale) -> decimal text, trailing zeros trimmed ("935.25", "300", "-1.5")
+---@param units integer
+---@param scale integer
+---@return string text decimal text, trailing zeros trimmed ("935.25")
 function M.text(units, scale)
   local d = digits_of(scale)
   local neg = units < 0
@@ -139,6 +164,8 @@ end
 
 -- yen.number_text(n) -> the Decimal text of a Lua number (REST prices are numbers):
 -- 10 decimals then trimmed, so 29.8 -> "29.8", 0.1 + 0.2 -> "0.3"
+---@param n number
+---@return string text 29.8 -> "29.8", 0.1 + 0.2 -> "0.3"
 function M.number_text(n)
   local s = format("%.10f", n):gsub("0+$", ""):gsub("%.$", "")
   if s == "-0" then s = "0" end
@@ -146,6 +173,8 @@ function M.number_text(n)
 end
 
 -- yen.negate_text(text) -> the Decimal text with its sign flipped ("2.50" -> "-2.50")
+---@param s string
+---@return string text the sign flipped ("2.50" -> "-2.50")
 function M.negate_text(s)
   if s:sub(1, 1) == "-" then return s:sub(2) end
   if s:sub(1, 1) == "+" then s = s:sub(2) end
