@@ -75,6 +75,15 @@ local function units()
     ["octopus.Scheduler"] = fns(getmetatable(sched)),
     ["octopus.graphql.token_file"] = fns(token_file),
     ["octopus.TokenFile"] = fns(getmetatable(token_file.new("/nonexistent/octopus/token.json"))),
+    ["octopus.money.bill"] = fns(require "octopus.money.bill"),
+    ["octopus.money.tariff"] = fns(require "octopus.money.tariff"),
+    ["octopus.money.period"] = fns(require "octopus.money.period"),
+    ["octopus.money.statement"] = fns(require "octopus.money.statement"),
+    ["octopus.money.yen"] = fns(require "octopus.money.yen"),
+    ["octopus.history.store"] = fns(require "octopus.history.store"),
+    ["octopus.history.Store"] = declared("lua/octopus/history/store.lua", "Store"),
+    ["octopus.history.sync"] = fns(require "octopus.history.sync"),
+    ["octopus.history.export"] = fns(require "octopus.history.export"),
     ["octopus.nvim"] = fns(require "octopus.nvim"),
     ["octopus.NvimHandle"] = declared("lua/octopus/nvim/attach.lua", "Handle"),
     ["octopus.health"] = fns(require "octopus.health"),
@@ -214,7 +223,8 @@ describe("docs/API.md", function()
 
   it("the examples that show a result (`print(x)   --> result`) print it", function()
     local client = octopus.new { rest_url = "http://127.0.0.1:9/v1/" }
-    local env = setmetatable({ octopus = octopus, client = client }, { __index = _G })
+    local env = setmetatable({ octopus = octopus, client = client, tariff = require "octopus.money.tariff",
+      yen = require "octopus.money.yen" }, { __index = _G })
     local checked, wrong = 0, {}
     for expr, want in doc:gmatch("\nprint(%b())%s*%-%->%s*([^\n]+)") do
       local chunk = assert((loadstring or load)("return " .. expr:sub(2, -2)))
