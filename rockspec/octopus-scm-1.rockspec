@@ -71,7 +71,6 @@ build = {
       ["octopus.graphql.readings_graphql"] = "lua/octopus/graphql/readings.graphql",
       ["octopus.graphql.readings"] = "lua/octopus/graphql/readings.lua",
       ["octopus.graphql.relay"] = "lua/octopus/graphql/relay.lua",
-      ["octopus.graphql.statement_transactions_graphql"] = "lua/octopus/graphql/statement_transactions.graphql",
       ["octopus.graphql.statements_graphql"] = "lua/octopus/graphql/statements.graphql",
       ["octopus.graphql.tariff_summary_graphql"] = "lua/octopus/graphql/tariff_summary.graphql",
       ["octopus.graphql.token_file"] = "lua/octopus/graphql/token_file.lua",

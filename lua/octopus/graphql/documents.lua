@@ -28,7 +28,7 @@ end
 
 M.dir = module_dir()
 M.NAMES = { "obtain_token", "viewer", "account", "readings", "postal_areas", "tariff_summary",
-            "rate_limit", "bills", "billing", "statements", "statement_transactions", "charges",
+            "rate_limit", "bills", "billing", "statements", "charges",
             "meti_credits" }
 M.documents = {}
 for _, name in ipairs(M.NAMES) do

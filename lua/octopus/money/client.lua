@@ -548,8 +548,8 @@ end
 ---@return octopus.Error|nil err
 function M.bills(client, account, opts)
   opts = check("bills", account, opts)
-  local doc = opts.transactions and "statement_transactions" or "statements"
-  local nodes, err = client:connection(doc, { accountNumber = account }, "account.bills"):all()
+  local nodes, err = client:connection("statements", { accountNumber = account,
+    transactions = opts.transactions == true }, "account.bills"):all()
   if not nodes then return nil, err end
   local out = {}
   for i, n in ipairs(nodes) do
