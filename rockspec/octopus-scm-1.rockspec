@@ -79,6 +79,7 @@ build = {
       ["octopus.health"] = "lua/octopus/health.lua",
       ["octopus.history.export"] = "lua/octopus/history/export.lua",
       ["octopus.history.init"] = "lua/octopus/history/init.lua",
+      ["octopus.history.schema"] = "lua/octopus/history/schema.lua",
       ["octopus.history.store"] = "lua/octopus/history/store.lua",
       ["octopus.history.sync"] = "lua/octopus/history/sync.lua",
       ["octopus.init"] = "lua/octopus/init.lua",

@@ -47,6 +47,7 @@
 local sqlite
 local require = require
 local time = require "octopus.pipeline.time"
+local schema = require "octopus.history.schema"
 local errors = require "octopus.pipeline.errors"
 local usage = require "octopus.pipeline.usage"
 
@@ -91,29 +92,7 @@ local HALF, DAY = 1800, 86400
 M.VERSION_RANK = { DAILY = 1, LATEST = 1, MONTHLY = 2, UPDATED = 3 }
 M.FINAL = { MONTHLY = true, UPDATED = true }
 
-M.MIGRATIONS = {
-  -- v1: what is kept
-  [[
-  CREATE TABLE supply_points (
-    spin TEXT PRIMARY KEY, account TEXT, area TEXT, supply_start INTEGER, updated_at INTEGER);
-  CREATE TABLE readings (
-    spin TEXT NOT NULL, start_at INTEGER NOT NULL, end_at INTEGER NOT NULL,
-    value REAL NOT NULL, value_text TEXT NOT NULL, cost REAL, cost_text TEXT,
-    version TEXT, band TEXT, step INTEGER, fetched_at INTEGER NOT NULL,
-    PRIMARY KEY (spin, start_at)) WITHOUT ROWID;
-  CREATE TABLE revisions (
-    spin TEXT NOT NULL, start_at INTEGER NOT NULL, end_at INTEGER NOT NULL,
-    value REAL NOT NULL, value_text TEXT NOT NULL, cost REAL, cost_text TEXT,
-    version TEXT, band TEXT, step INTEGER, fetched_at INTEGER NOT NULL, replaced_at INTEGER NOT NULL);
-  CREATE INDEX revisions_by_row ON revisions (spin, start_at);
-  ]],
-  -- v2: what a sync fetched in full (so a killed or partial backfill is resumed, and
-  -- half hours the API never had are not asked for again)
-  [[
-  CREATE TABLE coverage (spin TEXT NOT NULL, from_at INTEGER NOT NULL, to_at INTEGER NOT NULL,
-    PRIMARY KEY (spin, from_at)) WITHOUT ROWID;
-  ]],
-}
+M.MIGRATIONS = schema.MIGRATIONS   -- the file format: octopus.history.schema
 
 -- the storage codes (octopus.sqlite builds all but SCHEMA; kind storage)
 errors.define("BUSY", "storage", "the database is locked by another connection", true)
