@@ -390,6 +390,7 @@ describe("async GraphQL", function()
     c = octopus.new{ rest_url = srv.http .. "/v1/", graphql_url = srv.http .. "/v1/graphql/",
                      email = srv.credentials.email, password = srv.credentials.password,
                      clock = octopus.clock.fake() }
+    helper.advance_to(srv, c, c.clock.wall())   -- the sandbox's clock held at the client's from the start
   end)
   after_each(function() c:close() end)
 

@@ -452,4 +452,26 @@ describe("the sandbox REST API", function()
       assert.equal("GET", h.allow)
     end)
   end)
+
+  describe("the control clock", function()
+    after_each(function() assert.equal(200, (post("/_sandbox/reset", {}))) end)
+
+    it("holds at a Unix time given as at, moves on from there with advance, and rejects bad input", function()
+      local status, body = post("/_sandbox/clock", { at = 1767225600 })
+      assert.equal(200, status)
+      assert.equal(1767225600, body.now)
+      local _, again = post("/_sandbox/clock", { advance = 0 })
+      assert.equal(1767225600, again.now)                     -- held: real time does not move it
+      local _, later = post("/_sandbox/clock", { advance = 90 })
+      assert.equal(1767225690, later.now)
+      for _, bad in ipairs{ { at = -1 }, { at = "soon" }, { advance = -5 } } do
+        status, body = post("/_sandbox/clock", bad)
+        assert.equal(400, status)
+        assert.matches("^[a-z]+ must be ", body.detail)
+      end
+      post("/_sandbox/reset", {})
+      local _, after = post("/_sandbox/clock", { advance = 0 })
+      assert.is_true(math.abs(after.now - os.time()) <= 2, "reset lets the clock follow real time")
+    end)
+  end)
 end)

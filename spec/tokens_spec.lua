@@ -11,11 +11,15 @@ local auth = require "octopus.graphql.auth"
 local ACCESS_TTL, REFRESH_TTL = 4, 7
 
 
-local function client_for(srv, opts)
+-- (own_app: a spec's own app, which has no control routes)
+local function client_for(srv, opts, own_app)
   local o = { rest_url = srv.http .. "/v1/", graphql_url = srv.http .. "/v1/graphql/", retries = 0,
               clock = octopus.clock.fake() }
   for k, v in pairs(opts or {}) do o[k] = v end
-  return octopus.new(o)
+  local c = octopus.new(o)
+  -- the sandbox's clock held at the client's from the start
+  if not own_app then helper.advance_to(srv, c, c.clock.wall()) end
+  return c
 end
 
 describe("Kraken tokens", function()
@@ -75,6 +79,21 @@ describe("Kraken tokens", function()
     local e = require("octopus.pipeline.errors").scrub({ message = seen[#seen] .. " " .. c:token_state().token },
       private.of(c).secrets)
     assert.equal("[REDACTED] [REDACTED]", e.message)
+  end)
+
+  it("keeps its list bounded when the server rejects tokens the client still thinks fresh", function()
+    -- only the sandbox's clock moves: each access token (and each second refresh token)
+    -- is turned down as expired, the client drops it and renews
+    local private = require "octopus.pipeline.private"
+    local c = client_for(srv, { api_key = creds.api_key })
+    assert(c:viewer())
+    local base = #private.of(c).secrets
+    for _ = 1, 12 do
+      srv:advance(ACCESS_TTL + 1)
+      assert(c:viewer())
+    end
+    assert.is_true(auth.state(c).logins >= 3, "the refresh token expired on the server too")
+    assert.is_true(#private.of(c).secrets <= base + 2, "secrets grew to " .. #private.of(c).secrets)
   end)
 
   it("logs in explicitly with client:login() and reports the state to on_token", function()
@@ -359,7 +378,7 @@ return M
   end)
 
   it("never carries an Authorization header; later queries carry the token", function()
-    local c = client_for(srv, { api_key = "sk_test_recorded_key" })
+    local c = client_for(srv, { api_key = "sk_test_recorded_key" }, true)
     local data = assert(c:graphql("query Seen { seen }"))
     assert.equal(2, #data.seen)
     assert.equal("ObtainKrakenToken", data.seen[1].op)

@@ -167,16 +167,21 @@ local function accept(client, a, t)
   local now = client.clock.wall()
   -- scrub the current and the previous tokens (a late answer may still echo that one);
   -- older ones are forgotten, so the secret list does not grow with every renewal
-  private_mod.remove_secret(client, a.older_token)
-  a.older_token = a.token
+  if a.token ~= nil then   -- (a token the server rejected is already older_token: see invalidate)
+    private_mod.remove_secret(client, a.older_token)
+    a.older_token = a.token
+  end
   a.token = t.token
   a.exp = num(payload.exp) or num(claims.exp)
   a.iat = num(payload.iat) or num(claims.iat) or now
   private_mod.add_secret(client, a.token)
   if type(t.refreshToken) == "string" and t.refreshToken ~= "" then
     if t.refreshToken ~= a.refresh_token then
-      private_mod.remove_secret(client, a.older_refresh)
-      a.older_refresh = a.refresh_token
+      -- (a refresh token dropped as expired is already older_refresh: see refresh)
+      if a.refresh_token ~= nil then
+        private_mod.remove_secret(client, a.older_refresh)
+        a.older_refresh = a.refresh_token
+      end
       private_mod.add_secret(client, t.refreshToken)
     end
     a.refresh_token = t.refreshToken
@@ -218,6 +223,9 @@ local function refresh(client, a, budget)
   local t, err = obtain(client, { refreshToken = a.refresh_token })
   if t then return accept(client, a, t) end
   if err.graphql_code == "KT-CT-1134" or err.graphql_code == "KT-CT-1135" then
+    -- still scrubbed as the previous one, so the secret list stays bounded
+    private_mod.remove_secret(client, a.older_refresh)
+    a.older_refresh = a.refresh_token
     a.refresh_token, a.refresh_expires_at = nil, nil
     return login(client, a, budget, true)
   end
@@ -284,6 +292,8 @@ end
 function M.invalidate(client, token_sent)
   local a = M.state(client)
   if a.token == nil or a.token ~= token_sent then return false end
+  private_mod.remove_secret(client, a.older_token)   -- it stays scrubbed, as the previous one
+  a.older_token = a.token
   a.token, a.exp, a.iat = nil, nil, nil
   return true
 end

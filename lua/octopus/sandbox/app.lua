@@ -49,15 +49,23 @@ local function control(state, req)
       operations = json.object(state.stats.operations) })
   elseif (p == "/_sandbox/clock" or p == "/_sandbox/clock/") and m == "POST" then
     -- {"advance": s}: the sandbox's clock jumps ahead (token expiry, the points window),
-    -- so specs with a fake client clock move both without sleeping
+    -- so specs with a fake client clock move both without sleeping.
+    -- {"at": t}: it shows Unix time t and stays there (until the next reset), so a spec's
+    -- fake client clock and the sandbox's cannot drift apart on a loaded machine.
     local body, err = json_reply.json_body(req)
     if not body then return err end
+    if body.at ~= nil then
+      local t = tonumber(body.at)
+      if not t or t < 0 or t ~= t or t == math.huge then return detail(400, "at must be a Unix time >= 0") end
+      state.frozen_at, state.clock_offset = t, 0
+      return reply(200, { now = state.opts.now() })
+    end
     local s = tonumber(body.advance)
     if not s or s < 0 or s ~= s then return detail(400, "advance must be a number of seconds >= 0") end
     state.clock_offset = state.clock_offset + s
     return reply(200, { now = state.opts.now() })
   elseif (p == "/_sandbox/reset" or p == "/_sandbox/reset/") and m == "POST" then
-    state.clock_offset = 0
+    state.clock_offset, state.frozen_at = 0, nil
     clear(state.stats.requests)
     clear(state.stats.operations)
     state.faults:clear()
@@ -99,7 +107,7 @@ function M.new(opts)
   for k, v in pairs(opts or {}) do o[k] = tonumber(v) or v end
   local base_now = type(o.now) == "function" and o.now or os.time
   local state
-  o.now = function() return base_now() + state.clock_offset end   -- POST /_sandbox/clock moves it
+  o.now = function() return (state.frozen_at or base_now()) + state.clock_offset end   -- POST /_sandbox/clock
   local ds = data.new{ seed = o.seed, now = o.now }
   state = { ds = ds, opts = o, stats = { requests = {}, operations = {} },
     faults = faults.new(), reset_hooks = {}, clock_offset = 0 }
