@@ -41,15 +41,16 @@
 -- agreement = { id, valid_from, valid_to, tariff }   (an account's agreement on a product)
 -- supply    = { spin, reading_day, capacity = { value, value_text, unit = "A"|"kVA"|"kW" },
 --               grid_operator_code }
-local core = require "octopus.core"
 local time = require "octopus.pipeline.time"
 local errors = require "octopus.pipeline.errors"
 local yen = require "octopus.money.yen"
+local R = require "octopus.money.tariff_read"
+local from_graphql = require "octopus.money.tariff_graphql"
+local from_rest = require "octopus.money.tariff_rest"
 
-local null = core.json.null
-local type, pairs, ipairs, tostring, tonumber, error, pcall, setmetatable, getmetatable =
-  type, pairs, ipairs, tostring, tonumber, error, pcall, setmetatable, getmetatable
-local sort = table.sort
+local type, pairs, ipairs, tostring, tonumber, error = type, pairs, ipairs, tostring, tonumber, error
+local absent, bad, decimal, epoch, list, protect = R.absent, R.bad, R.decimal, R.epoch, R.list, R.protect
+local finish, sort_validity = R.finish, R.sort_validity
 
 ---A price valid in [valid_from, valid_to): yen per kWh including tax (price_exc without).
 ---@class octopus.Rate
@@ -121,192 +122,19 @@ local sort = table.sort
 ---@field UNIT_TYPES table<string, string[]>
 local M = {}
 
-M.TYPENAMES = {
-  ElectricitySteppedProduct = "stepped", ElectricitySingleStepProduct = "single_step",
-  ElectricityFitProduct = "fit", GasTieredProduct = "gas_tiered",
-}
-local TYPENAME_OF = {}
-for k, v in pairs(M.TYPENAMES) do TYPENAME_OF[v] = k end
-M.TYPENAME_OF = TYPENAME_OF
-
--- Standing-charge unit types -> kind, per. UnitType enum names first, then names
--- seen in other Kraken instances; anything else falls back to the words in it.
-M.UNIT_TYPES = {
-  DAYS_ON_SUPPLY = { "day" }, MONTHS_ON_SUPPLY = { "month" },
-  AMPERE_MONTHS = { "month", "A" }, AMPERE_DAYS = { "day", "A" },
-  KVA_CAPACITY_DAYS = { "day", "kVA" }, KVA_CAPACITY_MONTHS = { "month", "kVA" },
-  KVA_DEMAND_DAYS = { "day", "kVA" }, KVA_DEMAND_MONTHS = { "month", "kVA" },
-  KW_DEMAND_DAYS = { "day", "kW" }, KW_CAPACITY_MONTHS = { "month", "kW" },
-}
+M.TYPENAMES, M.TYPENAME_OF, M.UNIT_TYPES = R.TYPENAMES, R.TYPENAME_OF, R.UNIT_TYPES
 
 -- M.unit(unit_type) -> kind, per (kind nil when the unit type is not understood)
 ---@param u string a standing charge's unitType
 ---@return "day"|"month"|nil kind nil when not understood
 ---@return "A"|"kVA"|"kW"|nil per
-function M.unit(u)
-  if u == nil then return "day", nil end
-  local known = M.UNIT_TYPES[u]
-  if known then return known[1], known[2] end
-  local up = tostring(u):upper()
-  local kind = (up:find("MONTH") and "month") or ((up:find("DAY") or up:find("DAILY")) and "day") or nil
-  local per = (up:find("AMP") and "A") or (up:find("KVA") and "kVA") or (up:find("KW") and not up:find("KWH")
-    and "kW") or nil
-  return kind, per
-end
-
-local function absent(v) return v == nil or v == null end
-
--- conversion failures inside a public function: raised as a tagged table, caught below
-local bad_mt = {}
-local function bad(msg) error(setmetatable({ message = msg }, bad_mt), 0) end
-
-local function decimal(v, where)
-  if absent(v) then return nil, nil end
-  if type(v) == "number" then return v, yen.number_text(v) end
-  if type(v) == "string" then
-    local n = tonumber(v)
-    if n and yen.units(v, 1) then return n, v end
-  end
-  bad(where .. " is not a Decimal (" .. tostring(v) .. ")")
-end
-
-local function epoch(v, zone, where)
-  if absent(v) then return nil end
-  local ok, t = pcall(time.parse, v, zone)
-  if not ok then bad(where .. ": " .. tostring(t)) end
-  return t
-end
-
-local function list(v)
-  if absent(v) then return {} end
-  if type(v) ~= "table" then bad("expected a list, got a " .. type(v)) end
-  return v
-end
-
--- the price fields of a rate object -> rate
-local function rate(r, zone, where, inc, exc)
-  if type(r) ~= "table" then bad(where .. " is not an object") end
-  local out = { band = not absent(r.band) and r.band or nil,
-                unit_type = not absent(r.unitType) and r.unitType or nil }
-  out.price, out.price_text = decimal(r[inc or "pricePerUnitIncTax"], where .. "." .. (inc or "pricePerUnitIncTax"))
-  out.price_exc, out.price_exc_text = decimal(r[exc or "pricePerUnit"], where .. "." .. (exc or "pricePerUnit"))
-  if out.price == nil then bad(where .. " has no " .. (inc or "pricePerUnitIncTax")) end
-  out.valid_from = epoch(r.validFrom, zone, where .. ".validFrom")
-  out.valid_to = epoch(r.validTo, zone, where .. ".validTo")
-  return out
-end
-
--- stable: by valid_from (open first), then step start, then the order the API gave
-local function sort_validity(entries)
-  local pos = {}
-  for i, x in ipairs(entries) do pos[x] = i end
-  sort(entries, function(a, b)
-    local af, bf = a.valid_from or -1 / 0, b.valid_from or -1 / 0
-    if af ~= bf then return af < bf end
-    local as, bs = a.from or 0, b.from or 0
-    if as ~= bs then return as < bs end
-    return pos[a] < pos[b]
-  end)
-end
-
-local function finish(t)
-  sort_validity(t.steps)
-  sort_validity(t.standing)
-  sort_validity(t.fuel_cost_adjustments)
-  sort_validity(t.levies)
-  sort_validity(t.discounts)
-  sort_validity(t.credits)
-  return t
-end
-
-local function new(kind, source)
-  return { kind = kind, typename = TYPENAME_OF[kind], source = source,
-    fuel = kind == "gas_tiered" and "gas" or "electricity", unit = kind == "gas_tiered" and "m3" or "kWh",
-    steps = {}, standing = {}, fuel_cost_adjustments = {}, levies = {}, discounts = {}, credits = {},
-    assumptions = {} }
-end
-
--- protected call of a converter: value | nil, DECODE error
-local function protect(fn, ...)
-  local ok, v = pcall(fn, ...)
-  if ok then return v end
-  if type(v) == "table" and getmetatable(v) == bad_mt then
-    return nil, errors.new { code = "DECODE", kind = "decode", retryable = false, message = v.message }
-  end
-  error(v, 0)
-end
-
-local function standing_charge(t, s, zone, where, product_unit_type)
-  local c = rate(s, zone, where)
-  local u = c.unit_type or product_unit_type
-  c.kind, c.per = M.unit(u)
-  if u == nil then
-    t.assumptions[#t.assumptions + 1] = where .. " has no unitType: read as yen per day"
-  end
-  c.unit_type = u
-  c.threshold, c.threshold_text = decimal(s.threshold, where .. ".threshold")
-  if not absent(s.tierStart) then c.tier_from = s.tierStart end
-  if not absent(s.tierEnd) then c.tier_to = s.tierEnd end
-  return c
-end
-
-local function from_graphql(p, zone)
-  local kind = M.TYPENAMES[p.__typename]
-  local t = new(kind, "graphql")
-  t.code = not absent(p.code) and p.code or nil
-  t.display_name = not absent(p.displayName) and p.displayName or nil
-  t.params = not absent(p.params) and p.params or nil
-  t.tags = not absent(p.tags) and p.tags or nil
-  if kind == "fit" then
-    for i, r in ipairs(list(p.generationCredits)) do
-      t.credits[i] = rate(r, zone, "generationCredits[" .. i .. "]")
-    end
-    return finish(t)
-  end
-  for i, r in ipairs(list(p.consumptionCharges)) do
-    local where = "consumptionCharges[" .. i .. "]"
-    local s = rate(r, zone, where)
-    s.time_of_use = not absent(r.timeOfUse) and r.timeOfUse or nil
-    if kind == "gas_tiered" then
-      s.from = not absent(r.tierStart) and r.tierStart or 0
-      s.to = not absent(r.tierEnd) and r.tierEnd or nil
-    elseif kind == "stepped" then
-      s.from = not absent(r.stepStart) and r.stepStart or nil
-      s.to = not absent(r.stepEnd) and r.stepEnd or nil
-      if s.from == nil then
-        s.from = 0
-        t.assumptions[#t.assumptions + 1] = where .. " has no stepStart: read as 0 kWh"
-      end
-    else
-      s.from, s.to = 0, nil
-    end
-    t.steps[i] = s
-  end
-  local sut = not absent(p.standingChargeUnitType) and p.standingChargeUnitType or nil
-  for i, s in ipairs(list(p.standingCharges)) do
-    t.standing[#t.standing + 1] = standing_charge(t, s, zone, "standingCharges[" .. i .. "]", sut)
-  end
-  if #t.standing == 0 and not absent(p.standingChargePricePerDay) then
-    local c = {}
-    c.price, c.price_text = decimal(p.standingChargePricePerDay, "standingChargePricePerDay")
-    local kind2, per = M.unit(sut)
-    c.kind, c.per, c.unit_type = kind2 or "day", per, sut
-    t.standing[1] = c
-  end
-  if not absent(p.fuelCostAdjustment) then
-    t.fuel_cost_adjustments[1] = rate(p.fuelCostAdjustment, zone, "fuelCostAdjustment")
-  end
-  if not absent(p.renewableEnergyLevy) then
-    t.levies[1] = rate(p.renewableEnergyLevy, zone, "renewableEnergyLevy")
-  end
-  return finish(t)
-end
+function M.unit(u) return R.unit(u) end
 
 local function check_product(p, name, level)
   if type(p) ~= "table" then
     error(name .. ": 'product' must be a GraphQL Product table (got " .. type(p) .. ")", level + 1)
   end
-  if not M.TYPENAMES[p.__typename] then
+  if not R.TYPENAMES[p.__typename] then
     error(name .. ": 'product' must name its union member in __typename (ElectricitySteppedProduct, " ..
       "ElectricitySingleStepProduct, ElectricityFitProduct or GasTieredProduct; got " .. tostring(p.__typename) .. ")",
       level + 1)
@@ -322,29 +150,8 @@ end
 function M.from_graphql(product, opts)
   check_product(product, "tariff.from_graphql", 2)
   local zone = time.zone(opts and opts.zone)
-  local v, err = protect(from_graphql, product, zone)
+  local v, err = protect(from_graphql.product, product, zone)
   return v, err
-end
-
-local function addons(t, list_, zone)
-  for i, a in ipairs(list_) do
-    local pr = type(a) == "table" and not absent(a.productRate) and a.productRate
-    if pr then
-      local where = "addonRates[" .. i .. "].productRate"
-      local r = rate(pr, zone, where, "pricePerUnit", "pricePerUnit")
-      local addon = not absent(a.addon) and a.addon or {}
-      r.name = not absent(addon.title) and addon.title or r.band
-      if r.unit_type == nil or r.unit_type == "KWH_CONSUMPTION" then
-        -- an add-on priced per kWh: a negative price is a discount, a positive one a surcharge
-        r.price, r.price_text = -r.price, yen.negate_text(r.price_text)
-        t.discounts[#t.discounts + 1] = r
-      else
-        local c = r
-        c.kind, c.per = M.unit(r.unit_type)
-        t.standing[#t.standing + 1] = c
-      end
-    end
-  end
 end
 
 -- M.from_agreement(agreement [, { zone = }]) -> agreement value | nil, DECODE error
@@ -362,80 +169,13 @@ function M.from_agreement(a, opts)
   check_product(a.product, "tariff.from_agreement", 2)
   local zone = time.zone(opts and opts.zone)
   return protect(function()
-    local t = from_graphql(a.product, zone)
-    addons(t, list(a.addonRates), zone)
+    local t = from_graphql.product(a.product, zone)
+    from_graphql.addons(t, list(a.addonRates), zone)
     finish(t)
     return { id = not absent(a.id) and a.id or nil, tariff = t,
       valid_from = epoch(a.validFrom, zone, "agreement.validFrom"),
       valid_to = epoch(a.validTo, zone, "agreement.validTo") }
   end)
-end
-
--- REST charge rows -> rates
-local function rest_rows(rows, zone, where)
-  local out = {}
-  for i, r in ipairs(list(rows)) do
-    local w = where .. "[" .. i .. "]"
-    if type(r) ~= "table" then bad(w .. " is not an object") end
-    local x = rate({ validFrom = r.valid_from, validTo = r.valid_to, band = r.band,
-      price_inc = r.value_inc_vat, price_exc = r.value_exc_vat }, zone, w, "price_inc", "price_exc")
-    if not absent(r.step_start) then x.from = r.step_start end
-    if not absent(r.step_end) then x.to = r.step_end end
-    out[i] = x
-  end
-  return out
-end
-
-local function from_rest(detail, tr, opts, zone)
-  local stepped = not absent(tr.unit_rate_steps) and #tr.unit_rate_steps > 1
-  local t = new(stepped and "stepped" or "single_step", "rest")
-  detail = type(detail) == "table" and detail or {}
-  t.code = not absent(detail.code) and detail.code or nil
-  t.display_name = not absent(detail.display_name) and detail.display_name or nil
-  t.tariff_code = not absent(tr.code) and tr.code or nil
-  t.available_from = epoch(detail.available_from, zone, "product.available_from")
-  t.available_to = epoch(detail.available_to, zone, "product.available_to")
-  if opts.unit_rates then
-    t.steps = rest_rows(opts.unit_rates, zone, "unit_rates")
-    local is_stepped = false
-    for _, s in ipairs(t.steps) do
-      if s.from == nil then s.from = 0 end
-      if s.to ~= nil or s.from > 0 then is_stepped = true end
-    end
-    t.kind = is_stepped and "stepped" or "single_step"
-    t.typename = TYPENAME_OF[t.kind]
-  elseif stepped then
-    for i, s in ipairs(tr.unit_rate_steps) do
-      local w = "unit_rate_steps[" .. i .. "]"
-      local x = { band = not absent(s.band) and s.band or nil }
-      x.price, x.price_text = decimal(s.value_inc_vat, w .. ".value_inc_vat")
-      x.price_exc, x.price_exc_text = decimal(s.value_exc_vat, w .. ".value_exc_vat")
-      if x.price == nil then bad(w .. " has no value_inc_vat") end
-      x.from = not absent(s.step_start) and s.step_start or 0
-      x.to = not absent(s.step_end) and s.step_end or nil
-      t.steps[i] = x
-    end
-  else
-    local x = { from = 0 }
-    x.price, x.price_text = decimal(tr.standard_unit_rate_inc_vat, "tariff.standard_unit_rate_inc_vat")
-    x.price_exc, x.price_exc_text = decimal(tr.standard_unit_rate_exc_vat, "tariff.standard_unit_rate_exc_vat")
-    if x.price then t.steps[1] = x end
-  end
-  if opts.standing_charges then
-    t.standing = rest_rows(opts.standing_charges, zone, "standing_charges")
-    for _, c in ipairs(t.standing) do c.kind = "day" end
-  else
-    local c = { kind = "day" }
-    c.price, c.price_text = decimal(tr.standing_charge_inc_vat, "tariff.standing_charge_inc_vat")
-    c.price_exc, c.price_exc_text = decimal(tr.standing_charge_exc_vat, "tariff.standing_charge_exc_vat")
-    if c.price then t.standing[1] = c end
-  end
-  if not opts.unit_rates or not opts.standing_charges then
-    t.assumptions[#t.assumptions + 1] = "REST tariff without its charge history: its current prices are taken " ..
-      "as valid for every period"
-  end
-  t.assumptions[#t.assumptions + 1] = "REST standing charges are read as yen per day"
-  return finish(t)
 end
 
 -- M.from_rest(detail, tariff [, { unit_rates =, standing_charges =, zone = }]) -> tariff | nil, DECODE error
@@ -458,65 +198,14 @@ function M.from_rest(detail, tr, opts)
   end
   if opts ~= nil and type(opts) ~= "table" then error("tariff.from_rest: 'opts' must be a table", 2) end
   opts = opts or {}
-  return protect(from_rest, detail, tr, opts, time.zone(opts.zone))
+  return protect(from_rest.tariff, detail, tr, opts, time.zone(opts.zone))
 end
 
 -- "30A" -> 30, "A"; "6kVA" -> 6, "kVA"
 ---@param label any "30A", "6kVA"
 ---@return number|nil value
 ---@return string|nil unit "A", "kVA", "kW"
-local function capacity_label(label)
-  if type(label) ~= "string" then return nil end
-  local n, u = label:match("^%s*(%d+%.?%d*)%s*([kK]?[VvWwAa]?[Aa]?)%s*$")
-  if not n or u == "" then return nil end
-  local units = { a = "A", kva = "kVA", kw = "kW" }
-  u = units[u:lower()]
-  return u and tonumber(n) or nil, u
-end
-M.capacity_label = capacity_label
-
-local function from_summary(s, opts, zone)
-  local tiers = list(s.tiers)
-  local tier
-  if opts.pattern ~= nil then
-    for _, x in ipairs(tiers) do if x.contractCapacityPattern == opts.pattern then tier = x end end
-    if not tier then bad("tariffSummary " .. tostring(s.code) .. " has no tier " .. tostring(opts.pattern)) end
-  else
-    tier = tiers[1]
-  end
-  if not tier then bad("tariffSummary " .. tostring(s.code) .. " has no tiers") end
-  local rates = list(tier.consumptionRates)
-  local t = new(#rates > 1 and "stepped" or "single_step", "tariff_summary")
-  t.code = not absent(s.code) and s.code or nil
-  t.display_name = not absent(s.displayName) and s.displayName or nil
-  t.grid_operator_code = not absent(s.gridOperatorCode) and s.gridOperatorCode or nil
-  t.params = not absent(s.productParams) and s.productParams or nil
-  t.capacity_pattern = not absent(tier.contractCapacityPattern) and tier.contractCapacityPattern or nil
-  if #tiers > 1 and opts.pattern == nil then
-    t.assumptions[#t.assumptions + 1] = "tariffSummary " .. tostring(t.code) .. " has " .. #tiers ..
-      " tiers: the first (" .. tostring(t.capacity_pattern) .. ") was used"
-  end
-  for i, r in ipairs(rates) do
-    local x = rate(r, zone, "consumptionRates[" .. i .. "]")
-    x.from = not absent(r.stepStart) and r.stepStart or 0
-    x.to = not absent(r.stepEnd) and r.stepEnd or nil
-    t.steps[i] = x
-  end
-  local sr = not absent(tier.standingRates) and tier.standingRates or {}
-  for _, group in ipairs { "amperage", "kva" } do
-    for i, r in ipairs(list(sr[group])) do
-      local where = "standingRates." .. group .. "[" .. i .. "]"
-      local c = rate(r, zone, where)
-      c.label = not absent(r.label) and r.label or nil
-      c.capacity, c.capacity_unit = capacity_label(c.label)
-      c.kind, c.per = M.unit(c.unit_type)
-      if c.capacity then c.per = nil end -- a price for that capacity, not per unit of it
-      t.standing[#t.standing + 1] = c
-    end
-  end
-  t.assumptions[#t.assumptions + 1] = "tariffSummary carries no fuel-cost adjustment or levy"
-  return finish(t)
-end
+function M.capacity_label(label) return R.capacity_label(label) end
 
 -- M.from_summary(summary [, { pattern = "NON_TIERED" | ..., zone = }]) -> tariff | nil, DECODE error
 -- summary: one TariffSummary (tariffSummary query); standing rates labelled "30A" or
@@ -530,7 +219,7 @@ function M.from_summary(s, opts)
     error("tariff.from_summary: 'summary' must be a TariffSummary table (got " .. type(s) .. ")", 2)
   end
   opts = opts or {}
-  return protect(from_summary, s, opts, time.zone(opts.zone))
+  return protect(from_graphql.summary, s, opts, time.zone(opts.zone))
 end
 
 -- M.meti_discounts(credits [, { zone = }]) -> array of discount rates | nil, DECODE error
