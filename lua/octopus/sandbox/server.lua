@@ -108,7 +108,7 @@ function Conn:recv(max, deadline)
     local data, err, partial = self.sock:receive(max)
     local got = data or partial
     if got and #got > 0 then
-      if err then self:fail(err) end  -- the bytes count; the error holds from the next call
+      if err and not RETRY[err] then self:fail(err) end  -- the bytes count; the error holds next
       return got
     end
     if not RETRY[err] then return self:fail(err) end
