@@ -16,6 +16,9 @@
 --     max_per_addr connections from one address, or max_conns in all, the oldest
 --     connection still waiting for a request head is closed to make room (the new one
 --     is refused only when every connection is busy in a request);
+--   * over TLS, once LuaSec reports an error other than a retry or "closed" (even one
+--     that came with a request's last bytes) the connection is never read or written
+--     again, only closed: LuaSec 1.2 would spin in C on the failed session (Conn:fail);
 --   * POST /_sandbox/shutdown from loopback stops the engine, whatever the app.
 -- See docs/INTERNALS.md "The loopback server" for the req/res contract.
 local socket = require "socket"
@@ -78,18 +81,37 @@ local function gzip(s)
   return out
 end
 
-local Conn = {}  -- one client connection: sock, buf (unread bytes), srv, tls, remote
+local Conn = {}  -- one client connection: sock, buf (unread bytes), srv, tls, remote, broken
 Conn.__index = Conn
+
+local RETRY = { timeout = true, wantread = true, wantwrite = true }
+
+-- Over TLS, an error other than a retry or "closed" (close_notify) leaves the SSL object
+-- in OpenSSL's error state, and touching it again can hang the whole engine: SSL_write
+-- and SSL_read then return -1 with SSL_ERROR_SYSCALL and errno 0, which LuaSec 1.2 (its
+-- errno-0 workaround covers OpenSSL 1.1.1 only, upstream fixed it for 3.0 in 1.3.2) takes
+-- for success with 0 bytes, and its send/receive loop spins in C for ever. Such an error
+-- can also arrive with the last bytes of a request (receive's partial result: "unexpected
+-- eof while reading" after a client closed without close_notify), so it is remembered and
+-- the connection is never read or written again. Plain TCP keeps serving a half-closed
+-- client: a send to a vanished peer fails there with EPIPE.
+function Conn:fail(err)
+  err = err or "closed"
+  if self.tls and not RETRY[err] and err ~= "closed" then self.broken = err end
+  return nil, err
+end
 
 -- One receive of up to max bytes: a non-empty string, or nil, "timeout"|"closed"|err.
 function Conn:recv(max, deadline)
   while true do
+    if self.broken then return nil, self.broken end
     local data, err, partial = self.sock:receive(max)
     local got = data or partial
-    if got and #got > 0 then return got end
-    if err ~= "timeout" and err ~= "wantread" and err ~= "wantwrite" then
-      return nil, err or "closed"
+    if got and #got > 0 then
+      if err and not RETRY[err] then self:fail(err) end  -- the bytes count; the error holds next
+      return got
     end
+    if not RETRY[err] then return self:fail(err) end
     if wait(err == "wantwrite" and "write" or "read", self.sock, deadline) == "timeout" then
       return nil, "timeout"
     end
@@ -134,18 +156,18 @@ function Conn:read_line(deadline, max)
   end
 end
 
+-- Sends all of data (in the pieces the socket takes, waiting between them): true, or
+-- nil, "timeout"|"closed"|err. Never writes on a TLS connection that has failed.
 function Conn:send(data, deadline)
   local i = 1
   while i <= #data do
+    if self.broken then return nil, self.broken end
     local last, err, lasti = self.sock:send(data, i)
     if last then return true end
-    if err == "timeout" or err == "wantwrite" or err == "wantread" then
-      i = (lasti or i - 1) + 1
-      local kind = err == "wantread" and "read" or "write"
-      if wait(kind, self.sock, deadline) == "timeout" then return nil, "timeout" end
-    else
-      return nil, err or "closed"
-    end
+    if not RETRY[err] then return self:fail(err) end
+    i = (lasti or i - 1) + 1
+    local kind = err == "wantread" and "read" or "write"
+    if wait(kind, self.sock, deadline) == "timeout" then return nil, "timeout" end
   end
   return true
 end
