@@ -208,16 +208,10 @@ local function first(self, name, sql, ...)
   return row
 end
 
--- iterator over a fresh statement, closed at the end (and by a 5.4 for-loop's break)
+-- iterator over a fresh statement, finalized at the end or an error (and by a 5.4
+-- for-loop's break: db:rows also returns it as the to-be-closed value)
 local function iterate(self, sql, ...)
-  local st = check(self.db:prepare(sql))
-  local nxt = st:rows(...)
-  local closer = setmetatable({}, { __close = function() st:close() end })
-  return function()
-    local r = nxt()
-    if r == nil then st:close() end
-    return r
-  end, nil, nil, closer
+  return self.db:rows(sql, ...)
 end
 
 local function migrate(self)
