@@ -50,6 +50,12 @@ describe("octopus.sqlite #core", function()
     assert.same({ a = 10, b = 20 }, st:step())
     st:reset()
     assert.same({ a = 10, b = 20 }, st:step())  -- bindings survive a reset
+    assert(st:bind(1, 2, 3, 4))               -- a value for every parameter replaces them all
+    assert.same({ a = 1, b = 2, c = 3, d = 4 }, st:step())
+    assert(st:bind(5))
+    assert.same({ a = 5 }, st:step())
+    assert(st:bind { c = 6 })                 -- by name: the others are NULL again
+    assert.same({ c = 6 }, st:step())
     assert.same({ "a", "b", "c", "d" }, st:columns())
     db:close()
   end)
