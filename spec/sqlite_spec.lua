@@ -50,6 +50,12 @@ describe("octopus.sqlite #core", function()
     assert.same({ a = 10, b = 20 }, st:step())
     st:reset()
     assert.same({ a = 10, b = 20 }, st:step())  -- bindings survive a reset
+    assert(st:bind(1, 2, 3, 4))               -- a value for every parameter replaces them all
+    assert.same({ a = 1, b = 2, c = 3, d = 4 }, st:step())
+    assert(st:bind(5))
+    assert.same({ a = 5 }, st:step())
+    assert(st:bind { c = 6 })                 -- by name: the others are NULL again
+    assert.same({ c = 6 }, st:step())
     assert.same({ "a", "b", "c", "d" }, st:columns())
     db:close()
   end)
@@ -137,6 +143,47 @@ describe("octopus.sqlite #core", function()
     assert.is_false(ok)
     assert.equal("SQLITE", err.code)
     assert.equal("step: integer overflow", err.message)
+    db:close()
+  end)
+
+  it("db:rows iterates a fresh statement and finalizes it at the end or an error", function()
+    local db = assert(sqlite.open(":memory:"))
+    assert(db:exec("CREATE TABLE t (i INTEGER, s TEXT); INSERT INTO t VALUES (1, 'a'), (2, NULL), (3, 'c')"))
+    local f, s, c, st = db:rows("SELECT i, s FROM t WHERE i >= ? ORDER BY i", 2)
+    assert.is_nil(s)
+    assert.is_nil(c)
+    assert.matches("^octopus%.sqlite%.Stmt %(0x%x+%)$", tostring(st))
+    local a, b = f(), f()
+    assert.same({ { i = 2 }, { i = 3, s = "c" } }, { a, b })
+    assert.is_nil(f())
+    assert.equal("octopus.sqlite.Stmt (closed)", tostring(st))
+    assert.is_nil(f())                          -- ended: a further call ends again
+    local g, _, _, st2 = db:rows("SELECT abs(-9223372036854775807 - ?1) AS x", 1)
+    local ok, err = pcall(g)
+    assert.is_false(ok)
+    assert.equal("SQLITE", err.code)
+    assert.equal("step: integer overflow", err.message)
+    assert.equal("octopus.sqlite.Stmt (closed)", tostring(st2))
+    ok, err = pcall(db.rows, db, "SELECT * FROM nowhere")
+    assert.is_false(ok)
+    assert.equal("SQLITE", err.code)
+    assert.equal("prepare: no such table: nowhere", err.message)
+    assert.has_error(function() db:rows("SELECT ?", 1, 2) end, "bind: 2 values for 1 parameters")
+    db:close()
+  end)
+
+  it("db:rows: a for-loop's break closes the statement #5.4", function()
+    if _VERSION ~= "Lua 5.4" then return end
+    local f = assert(load([[
+      local db = ...
+      local kept
+      for _ in (function(g, s, c, st) kept = st; return g, s, c, st end)(db:rows("SELECT 1 AS x UNION ALL SELECT 2")) do
+        break
+      end
+      return tostring(kept)
+    ]]))
+    local db = assert(sqlite.open(":memory:"))
+    assert.equal("octopus.sqlite.Stmt (closed)", f(db))
     db:close()
   end)
 

@@ -34,6 +34,14 @@ assert(select(2, db:exec("garbage")).code == "SQLITE")
 local bad = assert(db:prepare("SELECT abs(-9223372036854775807 - ?1) AS x"))
 assert(not pcall(function() for _ in bad:rows(1) do end end))
 assert(select(2, bad:step()).code == "SQLITE")
+-- db:rows: finalized at the end, at an error, and (5.4) by a break
+n = 0
+for r in db:rows("SELECT i, s FROM t WHERE i > ? ORDER BY i", 40) do n = n + #r.s end
+assert(n > 0)
+assert(not pcall(function() for _ in db:rows("SELECT abs(-9223372036854775807 - ?1) AS x", 1) do end end))
+assert(not pcall(db.rows, db, "SELECT * FROM missing"))
+assert(not pcall(db.rows, db, "SELECT ?", 1, 2))
+for _ in db:rows("SELECT * FROM t") do break end -- luacheck: ignore 512
 
 -- BUSY between two connections
 local other = assert(sqlite.open(dir .. "/v.db", { busy_timeout = 0 }))

@@ -208,16 +208,10 @@ local function first(self, name, sql, ...)
   return row
 end
 
--- iterator over a fresh statement, closed at the end (and by a 5.4 for-loop's break)
+-- iterator over a fresh statement, finalized at the end or an error (and by a 5.4
+-- for-loop's break: db:rows also returns it as the to-be-closed value)
 local function iterate(self, sql, ...)
-  local st = check(self.db:prepare(sql))
-  local nxt = st:rows(...)
-  local closer = setmetatable({}, { __close = function() st:close() end })
-  return function()
-    local r = nxt()
-    if r == nil then st:close() end
-    return r
-  end, nil, nil, closer
+  return self.db:rows(sql, ...)
 end
 
 local function migrate(self)
@@ -347,12 +341,6 @@ local function same(old, r)
     old.version == r.version and old.band == r.band and old.step == r.step
 end
 
-local function text_of(n, t)
-  if type(t) == "string" then return t end
-  if type(n) == "number" then return tostring(n) end
-  return nil
-end
-
 -- merge [from, to) into the spin's coverage (inside a transaction)
 local function add_coverage(self, spin, from, to)
   local lo, hi = from, to
@@ -399,13 +387,13 @@ function Store:put_rows(spin, rows, opts)
     local upd = prepare(self, "upd", [[UPDATE readings SET end_at = ?, value = ?, value_text = ?, cost = ?,
       cost_text = ?, version = ?, band = ?, step = ?, fetched_at = ? WHERE spin = ? AND start_at = ?]])
     local added, revised, unchanged = 0, 0, 0
+    local run = ins.run   -- the loop below is the insert's Lua cost: no per-row method lookup or helper call
     for _, r in ipairs(rows) do
-      local s = r.start_at
+      local s, v, vt, ct = r.start_at, r.value, r.value_text, r.cost_estimate_text
       local e = r.end_at or s + HALF
-      local vt = text_of(r.value, r.value_text)
-      local cost = r.cost_estimate_text ~= nil and r.cost_estimate or nil
-      local ok, err = ins:run(spin, s, e, r.value, vt, cost, r.cost_estimate_text, r.version, r.band, r.step,
-        fetched_at)
+      if type(vt) ~= "string" then vt = tostring(v) end   -- value is a number (checked above)
+      local cost = ct ~= nil and r.cost_estimate or nil
+      local ok, err = run(ins, spin, s, e, v, vt, cost, ct, r.version, r.band, r.step, fetched_at)
       if not ok then return nil, err end
       if ok == 1 then
         added = added + 1
