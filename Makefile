@@ -156,7 +156,7 @@ demo: deps build
 sandbox: deps build
 	lua5.4 bin/octopus sandbox
 
-bench: bench-json bench-client bench-async bench-bill bench-readings
+bench: bench-json bench-client bench-async bench-bill bench-store bench-readings
 bench-json: build
 	lua5.4 bench/json_bench.lua
 	luajit bench/json_bench.lua

@@ -49,12 +49,6 @@
 
 #include "../octopus.h"
 
-/* compat.h maps these for 5.1 only */
-#ifndef octopus_getuservalue
-#define octopus_getuservalue(L, i) lua_getuservalue((L), (i))
-#define octopus_setuservalue(L, i) lua_setuservalue((L), (i))
-#endif
-
 #define DB_MT   "octopus.sqlite.Db"
 #define STMT_MT "octopus.sqlite.Stmt"
 #define BLOB_MT "octopus.sqlite.Blob"
