@@ -27,7 +27,7 @@ describe("async tasks", function()
 
   local function delay(s) return c:request{ url = echo.http .. "/delay/" .. s } end
 
-  it("runs many tasks at once while poll keeps returning", function()
+  it("#realtime runs many tasks at once while poll keeps returning", function()
     local tasks = {}
     for i = 1, 30 do tasks[i] = c:spawn(function(k) return delay(0.2).delay, k end, i) end
     local polls = poll_until(c, function()

@@ -14,7 +14,7 @@ local function have(cmd)
   return rc == 0
 end
 
-describe("#hosts async in real hosts", function()
+describe("#hosts #realtime async in real hosts", function()
   local srv, dir
 
   lazy_setup(function()

@@ -36,7 +36,7 @@ describe("#core multi", function()
     if srv then srv:stop() end
   end)
 
-  describe("transfers", function()
+  describe("#realtime transfers", function()
     local m
     before_each(function() m = core.multi() end)
     after_each(function() m:close() end)
