@@ -502,10 +502,14 @@ void octopus_transfer_setup(lua_State *L, int idx, struct octopus_transfer *t,
 /* ---- results --------------------------------------------------------- */
 
 /* Parse t->head ("HTTP/x 200 ..\r\nName: v\r\n..") into a table at the top:
- * lower-cased names, values trimmed, repeats joined with ", ". */
+ * lower-cased names, values trimmed, repeats joined with ", ". The table is
+ * sized for one entry per line (the status and blank lines overcount by
+ * two), so filling it never rehashes. */
 static void push_headers(lua_State *L, struct octopus_transfer *t) {
-    const char *p = t->head.data, *end = p + t->head.len;
-    lua_newtable(L);
+    const char *p = t->head.data, *end = p + t->head.len, *q;
+    int lines = 0;
+    for (q = p; q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++) lines++;
+    lua_createtable(L, 0, lines);
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = eol ? eol : end, *colon, *v, *ve;
