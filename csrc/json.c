@@ -106,6 +106,7 @@ typedef struct {
     int depth, max_depth;
     int amt, omt;              /* stack slots holding the marker metatables */
     int hint[DEC_HINTS];       /* key count of the last object per depth */
+    int ahint[DEC_HINTS];      /* length of the last array per depth */
     const char *code;          /* failure: code, offset and message */
     size_t off;
     char msg[80];
@@ -309,9 +310,10 @@ static int dec_number(decoder *d) {
 }
 
 /* Enters a container at d->p: depth guard, stack room, a new table with
- * the marker. Objects are presized from the last object closed at the same
- * depth (records in an array share their shape): fewer rehashes. */
-static int dec_open(decoder *d, int mt, int nrec) {
+ * the marker. Objects and arrays are presized from the last one closed at
+ * the same depth (records in an array share their shape; pages of a list
+ * share their length): fewer rehashes. */
+static int dec_open(decoder *d, int mt, int narr, int nrec) {
     if (++d->depth > d->max_depth) {
         char m[64];
         snprintf(m, sizeof m, "nesting deeper than %d", d->max_depth);
@@ -319,7 +321,7 @@ static int dec_open(decoder *d, int mt, int nrec) {
     }
     if (!lua_checkstack(d->L, 24))
         return dec_fail(d, "JSON_DEPTH", d->p, "nesting too deep for the Lua stack");
-    lua_createtable(d->L, 0, nrec);
+    lua_createtable(d->L, narr, nrec);
     lua_pushvalue(d->L, mt);
     lua_setmetatable(d->L, -2);
     d->p++;
@@ -328,22 +330,26 @@ static int dec_open(decoder *d, int mt, int nrec) {
 }
 
 static int dec_array(decoder *d) {
-    int i = 0;
-    if (!dec_open(d, d->amt, 0)) return 0;
+    int i = 0, h = d->depth < DEC_HINTS ? d->depth : DEC_HINTS - 1;
+    if (!dec_open(d, d->amt, d->ahint[h], 0)) return 0;
     if (*d->p == ']') { d->p++; d->depth--; return 1; }
     for (;;) {
         if (!dec_value(d)) return 0;
         lua_rawseti(d->L, -2, ++i);
         SKIP_WS(d->p);
         if (*d->p == ',') { d->p++; SKIP_WS(d->p); continue; }
-        if (*d->p == ']') { d->p++; d->depth--; return 1; }
+        if (*d->p == ']') break;
         return dec_unexpected(d, d->p, "',' or ']'");
     }
+    d->p++;
+    d->depth--;
+    d->ahint[h] = i < 256 ? i : 256;
+    return 1;
 }
 
 static int dec_object(decoder *d) {
     int n = 0, h = d->depth < DEC_HINTS ? d->depth : DEC_HINTS - 1;
-    if (!dec_open(d, d->omt, d->hint[h])) return 0;
+    if (!dec_open(d, d->omt, 0, d->hint[h])) return 0;
     if (*d->p == '}') { d->p++; d->depth--; return 1; }
     for (;; n++) {
         if (*d->p != '"') return dec_unexpected(d, d->p, "a string key");
@@ -409,6 +415,7 @@ static int json_decode(lua_State *L) {
     d.start = d.p = (const unsigned char *)s;
     d.end = d.start + len;
     memset(d.hint, 0, sizeof d.hint);
+    memset(d.ahint, 0, sizeof d.ahint);
     SKIP_WS(d.p);
     if (dec_value(&d)) {
         SKIP_WS(d.p);

@@ -71,7 +71,10 @@ struct octopus_transfer {
     CURL *easy;                 /* not owned */
     lua_State *L;               /* state on_progress runs in: set it before
                                    curl_easy_perform / curl_multi_perform */
-    struct curl_slist *headers; /* request header list (owned) */
+    struct curl_slist *headers; /* request header list (owned); kept for the next
+                                   request on the handle when its headers are equal */
+    int headers_n;              /* entries of headers from the caller's table ... */
+    int headers_expect;         /* ... followed by our "Expect:" */
     struct octopus_buf body;    /* response body, decoded */
     struct octopus_buf head;    /* raw header lines of the final response */
     curl_off_t max_body;

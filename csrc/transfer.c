@@ -349,9 +349,49 @@ static int is_token(const char *s, size_t n) {
     return 1;
 }
 
+/* Does the headers table at idx (or nil) give exactly the list in t->headers,
+ * entry for entry in iteration order? Then the list is reused as it is: the
+ * common case, the pipeline's own (cached) header table on every request.
+ * Never raises and changes nothing: anything odd is "no", and build_headers
+ * then checks it. Every cached entry was checked when it was built. */
+static int headers_match(lua_State *L, int idx, const struct octopus_transfer *t) {
+    const struct curl_slist *node = t->headers;
+    int n = 0;
+    if (node == NULL) return 0;
+    if (!lua_isnil(L, idx)) {
+        if (!lua_istable(L, idx)) return 0;
+        lua_pushnil(L);
+        while (lua_next(L, idx) != 0) {
+            size_t nn, vn;
+            const char *name, *value, *d;
+            if (node == NULL || n == t->headers_n || lua_type(L, -2) != LUA_TSTRING ||
+                lua_type(L, -1) != LUA_TSTRING) {
+                lua_pop(L, 2);
+                return 0;
+            }
+            name = lua_tolstring(L, -2, &nn);
+            value = lua_tolstring(L, -1, &vn);
+            d = node->data;
+            /* "Name: value", or "Name;" for an empty value (as built below) */
+            if (strlen(d) != (vn == 0 ? nn + 1 : nn + 2 + vn) || memcmp(d, name, nn) != 0 ||
+                (vn == 0 ? d[nn] != ';'
+                         : (d[nn] != ':' || d[nn + 1] != ' ' || memcmp(d + nn + 2, value, vn) != 0))) {
+                lua_pop(L, 2);
+                return 0;
+            }
+            lua_pop(L, 1);
+            node = node->next;
+            n++;
+        }
+    }
+    if (n != t->headers_n) return 0;
+    if (t->headers_expect) return node != NULL && node->next == NULL;
+    return node == NULL;
+}
+
 /* Headers table at idx -> t->headers ("Name: value"); "Expect:" unless given. */
 static void build_headers(lua_State *L, int idx, struct octopus_transfer *t) {
-    int has_expect = 0;
+    int has_expect = 0, n = 0;
     struct curl_slist *l;
     if (lua_isnil(L, idx)) goto done;
     if (!lua_istable(L, idx)) luaL_error(L, "option 'headers' must be a table");
@@ -378,6 +418,7 @@ static void build_headers(lua_State *L, int idx, struct octopus_transfer *t) {
         l = curl_slist_append(t->headers, lua_tostring(L, -1));
         if (l == NULL) luaL_error(L, "not enough memory");
         t->headers = l;
+        n++;
         lua_pop(L, 2);
     }
 done:
@@ -386,6 +427,8 @@ done:
         if (l == NULL) luaL_error(L, "not enough memory");
         t->headers = l;
     }
+    t->headers_n = n;  /* only now: a half-built list (a raise above) never matches */
+    t->headers_expect = !has_expect;
 }
 
 void octopus_transfer_setup(lua_State *L, int idx, struct octopus_transfer *t,
@@ -399,9 +442,6 @@ void octopus_transfer_setup(lua_State *L, int idx, struct octopus_transfer *t,
     idx = abs_index(L, idx);
     luaL_checktype(L, idx, LUA_TTABLE);
     release_refs(L, t);
-    curl_slist_free_all(t->headers);
-    t->headers = NULL;
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
     t->easy = e;
     t->max_body = o->max_body;
     t->too_large = t->head_too_large = t->oom = t->aborted = 0;
@@ -444,7 +484,15 @@ void octopus_transfer_setup(lua_State *L, int idx, struct octopus_transfer *t,
         t->fresh_connect = lua_toboolean(L, -1);
     }
     lua_getfield(L, idx, "headers");                    /* top+9 */
-    build_headers(L, top + 9, t);
+    if (!headers_match(L, top + 9, t)) {
+        /* curl must not hold the old list while it is freed, nor a half-built one */
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+        curl_slist_free_all(t->headers);
+        t->headers = NULL;
+        t->headers_n = -1;
+        t->headers_expect = 0;
+        build_headers(L, top + 9, t);
+    }
 
     /* Nothing raises past this point. */
     lua_pushvalue(L, top + 7);
@@ -502,10 +550,14 @@ void octopus_transfer_setup(lua_State *L, int idx, struct octopus_transfer *t,
 /* ---- results --------------------------------------------------------- */
 
 /* Parse t->head ("HTTP/x 200 ..\r\nName: v\r\n..") into a table at the top:
- * lower-cased names, values trimmed, repeats joined with ", ". */
+ * lower-cased names, values trimmed, repeats joined with ", ". The table is
+ * sized for one entry per line (the status and blank lines overcount by
+ * two), so filling it never rehashes. */
 static void push_headers(lua_State *L, struct octopus_transfer *t) {
-    const char *p = t->head.data, *end = p + t->head.len;
-    lua_newtable(L);
+    const char *p = t->head.data, *end = p + t->head.len, *q;
+    int lines = 0;
+    for (q = p; q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++) lines++;
+    lua_createtable(L, 0, lines);
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = eol ? eol : end, *colon, *v, *ve;
@@ -716,6 +768,7 @@ void octopus_transfer_cleanup(lua_State *L, struct octopus_transfer *t) {
         curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
     curl_slist_free_all(t->headers);
     t->headers = NULL;
+    t->headers_n = t->headers_expect = 0;
     buf_free(&t->body);
     buf_free(&t->head);
 }

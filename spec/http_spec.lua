@@ -106,6 +106,32 @@ describe("#core http session", function()
       assert.is_nil(echo.headers.expect)
     end)
 
+    it("sends each request's own headers, also when the same table is reused and changed", function()
+      local s2 = core.session{}
+      local hdrs = { ["X-A"] = "1" }
+      local function sent(h) return json_body(s2:request{ url = http .. "/echo", headers = h }).headers end
+      assert.are.equal("1", sent(hdrs)["x-a"])
+      assert.are.equal("1", sent(hdrs)["x-a"])             -- unchanged: the same list again
+      hdrs["X-A"] = "2"
+      assert.are.equal("2", sent(hdrs)["x-a"])
+      hdrs["X-A"] = ""
+      assert.are.equal("", sent(hdrs)["x-a"])
+      hdrs["X-A"], hdrs["X-B"] = nil, "b"
+      local h = sent(hdrs)
+      assert.is_nil(h["x-a"])
+      assert.are.equal("b", h["x-b"])
+      h = sent(nil)
+      assert.is_nil(h["x-b"])
+      assert.is_nil(h.expect)
+      assert.are.equal("b", sent({ ["X-B"] = "b" })["x-b"])   -- an equal table, another one
+      h = sent({ ["X-B"] = "b", Expect = "" })                -- the caller's Expect replaces ours
+      assert.are.equal("b", h["x-b"])
+      assert.has_error(function() s2:request{ url = http .. "/echo", headers = { ["X-B"] = "b\n" } } end,
+                       "header 'X-B' contains CR or LF")
+      assert.are.equal("b", sent({ ["X-B"] = "b" })["x-b"])   -- after a raise mid-build
+      s2:close()
+    end)
+
     it("lets the session and the request override the user agent", function()
       local s2 = core.session{ user_agent = "my-tool/2" }
       local h = json_body(s2:request{ url = http .. "/echo" }).headers

@@ -32,7 +32,9 @@ local random = require "octopus.pipeline.random"
 local usage = require "octopus.pipeline.usage"
 
 local json = core.json
+local decode = json.decode
 local type, pairs = type, pairs
+local find = string.find
 local min = math.min
 
 local M = {}
@@ -143,10 +145,14 @@ local function scrub(client, e)
 end
 M.scrub = scrub
 
+-- methods already seen to be upper-case words (bounded: the standard ones)
+local METHOD_OK = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true, HEAD = true,
+                    OPTIONS = true }
+
 local function check(req)
   if type(req) ~= "table" then usage.raise("client:request: expected a table") end
   local method = req.method or "GET"
-  if type(method) ~= "string" or not method:match("^%u+$") then
+  if not METHOD_OK[method] and (type(method) ~= "string" or not method:match("^%u+$")) then
     usage.raise("client:request: 'method' must be an upper-case string")
   end
   local expect = req.expect or "json"
@@ -167,12 +173,9 @@ local function check(req)
   return method, expect
 end
 
----client:send(req): the pipeline (URL, auth, send, classify, retries).
----@param client octopus.Client
----@param req octopus.Request
----@return octopus.Response|nil response
----@return octopus.Error|nil err
-function M.send(client, req)
+-- run(client, req) -> data, status, headers, info | nil, err: the pipeline; send wraps
+-- the four in a response table, data returns data alone (no table per request).
+local function run(client, req)
   local method, expect = check(req)
   local target, uerr = build_url(client, req, method)
   if not target then uerr.attempts = 0; return nil, scrub(client, uerr) end
@@ -187,6 +190,7 @@ function M.send(client, req)
   local started = clock.mono()
   local send_req = { method = method, url = target, body = body, timeout = req.timeout }
   if not idempotent then send_req.fresh_connect = true end   -- never re-sent by libcurl
+  local ctx   -- classify's, built once per call and only for a response it must read
   local attempt = 0
   while true do
     attempt = attempt + 1
@@ -197,7 +201,16 @@ function M.send(client, req)
     local status, rh, rbody, info = transport:send(send_req)
     local data, e
     if status then
-      data, e = classify.response(status, rh, rbody, { method = method, expect = expect, clock = clock })
+      -- the common answer, a JSON 2xx with a body, read here; classify has the rest
+      if expect == "json" and status >= 200 and status < 300 and rbody and find(rbody, "^%s*[{%[]") then
+        local derr
+        data, derr = decode(rbody)
+        if derr ~= nil then data = nil end
+      end
+      if data == nil then
+        ctx = ctx or { method = method, expect = expect, clock = clock }
+        data, e = classify.response(status, rh, rbody, ctx)
+      end
     else
       e = errors.from_core(rh, { method = method })
     end
@@ -205,13 +218,24 @@ function M.send(client, req)
       log { method = method, url = shown, status = status, time = clock.mono() - t0,
             attempt = attempt, code = e and e.code or nil }
     end
-    if not e then return { data = data, status = status, headers = rh, info = info } end
+    if not e then return data, status, rh, info end
     e.attempts = attempt
     e.url = shown or errors.redact(errors.redact_url(target), p.secrets)
     local delay = retry_delay(client, e, attempt, idempotent, started)
     if not delay then return nil, scrub(client, e) end
     transport:sleep(delay)
   end
+end
+
+---client:send(req): the pipeline (URL, auth, send, classify, retries).
+---@param client octopus.Client
+---@param req octopus.Request
+---@return octopus.Response|nil response
+---@return octopus.Error|nil err
+function M.send(client, req)
+  local data, status, headers, info = run(client, req)
+  if data == nil then return nil, status end
+  return { data = data, status = status, headers = headers, info = info }
 end
 
 -- request.data(client, req) -> data | nil, err
@@ -221,9 +245,9 @@ end
 ---@return any|nil data
 ---@return octopus.Error|nil err
 function M.data(client, req)
-  local res, err = M.send(client, req)
-  if not res then return nil, err end
-  return res.data
+  local data, err = run(client, req)   -- err: the status when data is there
+  if data == nil then return nil, err end
+  return data
 end
 
 return M

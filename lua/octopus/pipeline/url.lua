@@ -49,6 +49,14 @@ local find = string.find
 ---@param segments (string|number|boolean)[]
 ---@return string url base .. "a/b/" (each segment encoded)
 function M.join(base, segments)
+  local n = #segments
+  if n == 1 then   -- the common case, without a table
+    local v = segments[1]
+    if not (type(v) == "string" and v ~= "" and not find(v, "[^%w%-_~%.]") and find(v, "[^%.]")) then
+      v = M.encode_segment(v, 1)
+    end
+    return base .. v .. "/"
+  end
   local out = {}
   for i = 1, #segments do
     local v = segments[i]
