@@ -36,7 +36,9 @@ describe("the octopus command, piped", function()
       if opts.ca ~= false then conn = conn .. " --ca-file " .. helper.quote(srv.ca_file) end
     end
     local redirect = opts.stdout_only and " 2>/dev/null" or ""
-    return helper.run(("env %s lua5.4 bin/octopus %s%s%s"):format(table.concat(parts, " "), args, conn, redirect))
+    local pre = opts.pre and (" -e " .. helper.quote(opts.pre)) or ""   -- Lua run before the command
+    return helper.run(("env %s lua5.4%s bin/octopus %s%s%s"):format(table.concat(parts, " "), pre, args, conn,
+      redirect))
   end
 
   local function lines(s)
@@ -213,6 +215,18 @@ describe("the octopus command, piped", function()
     assert.are.equal(3, rc, out)
     assert.matches("TLS", out, 1, true)
     assert.matches("--ca-file", out, 1, true)
+  end)
+
+  it("says only 'interrupted' (exit 130) when Ctrl-C lands inside a library pcall", function()
+    -- the signal's "interrupted!" raised while a reading is parsed comes back wrapped as a
+    -- DECODE error; stand-in: parse raises it for every row
+    local pre = "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path; " ..
+      "package.cpath = 'build/5.4/?.so;' .. package.cpath; " ..
+      "require('octopus.graphql.readings').parse = function() error('interrupted!') end"
+    local out, rc = octopus("usage " .. account .. " --from 2026-01-01 --to 2026-01-02", nil, { pre = pre })
+    assert.are.equal(130, rc, out)
+    assert.matches("octopus: interrupted\n$", out)
+    assert.is_nil(out:find("DECODE", 1, true), out)
   end)
 
   it("exits 3 when nothing listens, and 1 with AUTH_INVALID on a wrong password (not echoed)", function()

@@ -149,6 +149,13 @@ local function run(argv)
   for _, c in ipairs(ctx.clients) do c:close() end
   if not ran then error(result, 0) end
   if result == nil then
+    -- Ctrl-C that a library pcall caught and wrapped (e.g. as a DECODE of the row being
+    -- read when the signal came): the same one line as an uncaught one
+    if type(err) == "table" and interrupted(err.message) then
+      io.stderr:write("\r\27[K")
+      say("interrupted")
+      return 130
+    end
     explain(err, ctx.settings)
     return M.status_of(err)
   end
