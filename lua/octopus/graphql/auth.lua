@@ -160,6 +160,15 @@ local function obtain(client, input)
   return t
 end
 
+-- retire(client, a, current, previous): a[current] (a secret still scrubbed) becomes
+-- a[previous], and the one before it is forgotten, so the secret list stays bounded
+-- however many tokens a client renews. A token that is retired when it is dropped (the
+-- server rejected it, or the refresh token expired) is not retired again on renewal.
+local function retire(client, a, current, previous)
+  private_mod.remove_secret(client, a[previous])
+  a[previous] = a[current]
+end
+
 -- stores a fresh token response in a
 local function accept(client, a, t)
   local claims = claims_of(t.token) or {}
@@ -167,21 +176,14 @@ local function accept(client, a, t)
   local now = client.clock.wall()
   -- scrub the current and the previous tokens (a late answer may still echo that one);
   -- older ones are forgotten, so the secret list does not grow with every renewal
-  if a.token ~= nil then   -- (a token the server rejected is already older_token: see invalidate)
-    private_mod.remove_secret(client, a.older_token)
-    a.older_token = a.token
-  end
+  if a.token ~= nil then retire(client, a, "token", "older_token") end
   a.token = t.token
   a.exp = num(payload.exp) or num(claims.exp)
   a.iat = num(payload.iat) or num(claims.iat) or now
   private_mod.add_secret(client, a.token)
   if type(t.refreshToken) == "string" and t.refreshToken ~= "" then
     if t.refreshToken ~= a.refresh_token then
-      -- (a refresh token dropped as expired is already older_refresh: see refresh)
-      if a.refresh_token ~= nil then
-        private_mod.remove_secret(client, a.older_refresh)
-        a.older_refresh = a.refresh_token
-      end
+      if a.refresh_token ~= nil then retire(client, a, "refresh_token", "older_refresh") end
       private_mod.add_secret(client, t.refreshToken)
     end
     a.refresh_token = t.refreshToken
@@ -223,9 +225,7 @@ local function refresh(client, a, budget)
   local t, err = obtain(client, { refreshToken = a.refresh_token })
   if t then return accept(client, a, t) end
   if err.graphql_code == "KT-CT-1134" or err.graphql_code == "KT-CT-1135" then
-    -- still scrubbed as the previous one, so the secret list stays bounded
-    private_mod.remove_secret(client, a.older_refresh)
-    a.older_refresh = a.refresh_token
+    retire(client, a, "refresh_token", "older_refresh")
     a.refresh_token, a.refresh_expires_at = nil, nil
     return login(client, a, budget, true)
   end
@@ -292,8 +292,7 @@ end
 function M.invalidate(client, token_sent)
   local a = M.state(client)
   if a.token == nil or a.token ~= token_sent then return false end
-  private_mod.remove_secret(client, a.older_token)   -- it stays scrubbed, as the previous one
-  a.older_token = a.token
+  retire(client, a, "token", "older_token")
   a.token, a.exp, a.iat = nil, nil, nil
   return true
 end

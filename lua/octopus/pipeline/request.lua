@@ -32,9 +32,7 @@ local random = require "octopus.pipeline.random"
 local usage = require "octopus.pipeline.usage"
 
 local json = core.json
-local decode = json.decode
 local type, pairs = type, pairs
-local find = string.find
 local min = math.min
 
 local M = {}
@@ -190,7 +188,7 @@ local function run(client, req)
   local started = clock.mono()
   local send_req = { method = method, url = target, body = body, timeout = req.timeout }
   if not idempotent then send_req.fresh_connect = true end   -- never re-sent by libcurl
-  local ctx   -- classify's, built once per call and only for a response it must read
+  local ctx   -- classify's, built once per call (on the first response)
   local attempt = 0
   while true do
     attempt = attempt + 1
@@ -201,16 +199,8 @@ local function run(client, req)
     local status, rh, rbody, info = transport:send(send_req)
     local data, e
     if status then
-      -- the common answer, a JSON 2xx with a body, read here; classify has the rest
-      if expect == "json" and status >= 200 and status < 300 and rbody and find(rbody, "^%s*[{%[]") then
-        local derr
-        data, derr = decode(rbody)
-        if derr ~= nil then data = nil end
-      end
-      if data == nil then
-        ctx = ctx or { method = method, expect = expect, clock = clock }
-        data, e = classify.response(status, rh, rbody, ctx)
-      end
+      ctx = ctx or { method = method, expect = expect, clock = clock }
+      data, e = classify.response(status, rh, rbody, ctx)
     else
       e = errors.from_core(rh, { method = method })
     end

@@ -45,28 +45,19 @@ end
 -- join(base, {"products", code}) -> base .. "products/<code>/"  (base ends with "/").
 -- A plain segment (unreserved characters only, not all dots) is used as it is.
 local find = string.find
+local function segment(v, i)
+  if type(v) == "string" and v ~= "" and not find(v, "[^%w%-_~%.]") and find(v, "[^%.]") then return v end
+  return M.encode_segment(v, i)
+end
 ---@param base string ends with "/"
 ---@param segments (string|number|boolean)[]
 ---@return string url base .. "a/b/" (each segment encoded)
 function M.join(base, segments)
   local n = #segments
-  if n == 1 then   -- the common case, without a table
-    local v = segments[1]
-    if not (type(v) == "string" and v ~= "" and not find(v, "[^%w%-_~%.]") and find(v, "[^%.]")) then
-      v = M.encode_segment(v, 1)
-    end
-    return base .. v .. "/"
-  end
+  if n == 1 then return base .. segment(segments[1], 1) .. "/" end   -- the common case, without a table
   local out = {}
-  for i = 1, #segments do
-    local v = segments[i]
-    if type(v) == "string" and v ~= "" and not find(v, "[^%w%-_~%.]") and find(v, "[^%.]") then
-      out[i] = v
-    else
-      out[i] = M.encode_segment(v, i)
-    end
-  end
-  if #out == 0 then return base end
+  for i = 1, n do out[i] = segment(segments[i], i) end
+  if n == 0 then return base end
   return base .. concat(out, "/") .. "/"
 end
 
