@@ -36,6 +36,7 @@ local PUBLIC = {
   "lua/octopus/money/tariff.lua",
   "lua/octopus/money/yen.lua",
   "lua/octopus/history/store.lua",
+  "lua/octopus/history/query.lua",
   "lua/octopus/history/sync.lua",
   "lua/octopus/history/export.lua",
   "lua/octopus/nvim/init.lua",

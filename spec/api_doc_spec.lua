@@ -32,10 +32,12 @@ local function fns(t, minus)
   return out
 end
 
--- `function Class:x(` / `function Class.x(` lines of a source file
+-- `function Class:x(` / `function Class.x(` lines of a source file (or of several)
 local function declared(path, class)
   local out = {}
-  for name in ("\n" .. read(path)):gmatch("\nfunction " .. class .. "[:.]([%w_]+)%(") do
+  local parts = {}
+  for i, p in ipairs(type(path) == "table" and path or { path }) do parts[i] = read(p) end
+  for name in ("\n" .. table.concat(parts, "\n")):gmatch("\nfunction " .. class .. "[:.]([%w_]+)%(") do
     if name:sub(1, 1) ~= "_" then out[name] = true end
   end
   return out
@@ -81,7 +83,8 @@ local function units()
     ["octopus.money.statement"] = fns(require "octopus.money.statement"),
     ["octopus.money.yen"] = fns(require "octopus.money.yen"),
     ["octopus.history.store"] = fns(require "octopus.history.store"),
-    ["octopus.history.Store"] = declared("lua/octopus/history/store.lua", "Store"),
+    ["octopus.history.Store"] = declared({ "lua/octopus/history/store.lua", "lua/octopus/history/query.lua" },
+      "Store"),
     ["octopus.history.sync"] = fns(require "octopus.history.sync"),
     ["octopus.history.export"] = fns(require "octopus.history.export"),
     ["octopus.nvim"] = fns(require "octopus.nvim"),
